@@ -1,0 +1,60 @@
+import type { BundleManifest, ComponentName } from './manifest';
+import type { RenderRequest } from './request';
+import type { Backend, EventSink } from './events';
+
+/** Identifies one job so that `cancel` is exact and late events of an old job can be dropped. */
+export type JobId = string;
+
+/** What this device can do, in facts the UI turns into plain words. */
+export interface DeviceReport {
+  webgpu: boolean;
+  adapter?: { vendor: string; architecture: string; description: string };
+  shaderF16: boolean;
+  maxBufferSize?: number;
+  maxStorageBufferBindingSize?: number;
+  crossOriginIsolated: boolean;
+  threads: number;
+  /** Why WebGPU cannot be used, when it cannot. */
+  reason?: string;
+}
+
+/** Where a bundle comes from: a URL of its manifest (relative URLs resolve against the app). */
+export interface BundleSource {
+  manifestUrl: string;
+}
+
+export interface BundleInfo {
+  manifest: BundleManifest;
+  totalBytes: number;
+  bytesByComponent: Record<ComponentName, number>;
+}
+
+export interface FrameInfo {
+  index: number;
+  scale: number;
+}
+
+export interface RenderResult {
+  seed: number;
+  backend: Backend;
+  width: number;
+  height: number;
+  frames: FrameInfo[];
+  /** Milliseconds spent per stage, for the benchmark and the UI's "took" line. */
+  timings: Record<string, number>;
+}
+
+/** The engine's part of the worker contract. */
+export interface EngineApi {
+  /** A typed round trip, used by the app to know the worker is alive. */
+  ping(): Promise<{ ok: true; crossOriginIsolated: boolean }>;
+  probe(): Promise<DeviceReport>;
+  /** Reads and checks a bundle's manifest; no weights move. */
+  inspectBundle(source: BundleSource): Promise<BundleInfo>;
+  /** Renders all frames of a job; frames stream to `onEvent` as they finish. */
+  render(job: JobId, source: BundleSource, request: RenderRequest, onEvent: EventSink): Promise<RenderResult>;
+  /** Stops a running job at its next step; the job then rejects with an AbortError. */
+  cancel(job: JobId): Promise<void>;
+}
+
+export type GeneratorApi = EngineApi;

@@ -1,0 +1,25 @@
+/** Worker → UI events. Numbers only: the UI writes the sentences (src/ui, i18n). */
+
+export type StageName =
+  | 'download'
+  | 'load'
+  | 'text'
+  | 'direction'
+  | 'denoise'
+  | 'decode'
+  | 'video'
+  | 'done';
+
+export type Backend = 'webgpu' | 'wasm';
+
+export type GeneratorEvent =
+  | { type: 'stage'; stage: StageName }
+  /** The execution provider the engine runs on; `reason` says why it is not WebGPU. */
+  | { type: 'backend'; backend: Backend; reason?: string }
+  | { type: 'progress'; stage: StageName; done: number; total: number; frame?: number; frames?: number; step?: number; steps?: number }
+  /** A finished frame as RGBA pixels (transferred, not copied). */
+  | { type: 'frame'; index: number; count: number; scale: number; width: number; height: number; rgba: Uint8ClampedArray }
+  | { type: 'download'; file: string; loaded: number; total: number; bundleLoaded: number; bundleTotal: number; bytesPerSecond: number }
+  | { type: 'warning'; code: string; detail?: string };
+
+export type EventSink = (event: GeneratorEvent) => void;

@@ -1,0 +1,213 @@
+/**
+ * Orchestrates one Time Stream job on a loaded bundle: encoders once, the direction (batched,
+ * cached), then every frame (same noise, pooled + scale·direction), decoding each frame as soon as
+ * it is done. Stages run one after another and each session is released before the next large one
+ * is created, so the peak is the largest stage, not the sum.
+ */
+import type { GeneratorEvent, EventSink, Backend } from '../../src/shared/events';
+import type { RenderRequest } from '../../src/shared/request';
+import type { BundleManifest, ComponentName } from '../../src/shared/manifest';
+import { AppError } from '../../src/shared/errors';
+import { createSession, runF32, tensorF32, tensorI64, type FileReader, type OrtSession } from '../runtime/ort';
+import { FixedLengthTokenizer } from '../runtime/tokenizers';
+import { fluxSchedule, eulerStep } from './schedule';
+import { gaussianNoise } from './rng';
+import { latentShape, packLatents, unpackLatents, imageIds, textIds, toDecoderInput, tokenCount } from './latents';
+import { drawTemplatePairs, directionPrompts, DirectionMean, frameScales, shiftPooled, type TemplatePair } from './slider';
+import { decoderOutputToRgba } from './image';
+
+/** A bundle whose manifest is read, with a reader for its files. Sessions are made per stage. */
+export interface LoadedBundle {
+  manifest: BundleManifest;
+  read: FileReader;
+  backend: Backend;
+}
+
+/** Cooperative cancellation: checked between steps, batches and frames. */
+export class CancelFlag {
+  cancelled = false;
+  check(): void {
+    if (this.cancelled) throw new AppError('AbortError', 'The job was cancelled.');
+  }
+}
+
+/** Hooks for parity tests and benchmarks: inject the reference's tensors, observe intermediates. */
+export interface PipelineHooks {
+  /** Packed initial noise [1, N, 64] to use instead of the seeded PRNG's. */
+  noise?: Float32Array;
+  /** Template pairs to use instead of the seeded draw. */
+  pairs?: readonly TemplatePair[];
+  /** A direction to use instead of finding one. */
+  direction?: Float32Array;
+  onEncoded?(e: { clipIds: BigInt64Array; t5Ids: BigInt64Array; pooled: Float32Array; t5: Float32Array; direction: Float32Array }): void;
+  onStep?(frame: number, step: number, latents: Float32Array): void;
+  onDecoded?(frame: number, image: Float32Array): void;
+  onTiming?(stage: string, ms: number): void;
+}
+
+export interface JobOutput {
+  frames: { index: number; scale: number; rgba: Uint8ClampedArray<ArrayBuffer> }[];
+  timings: Record<string, number>;
+}
+
+const CLIP_BATCH = 32;
+const directionCache = new Map<string, Float32Array>();
+
+export async function runJob(bundle: LoadedBundle, request: RenderRequest, emit: EventSink, cancel: CancelFlag, hooks: PipelineHooks = {}): Promise<JobOutput> {
+  const { manifest } = bundle;
+  const timings: Record<string, number> = {};
+  const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      const ms = performance.now() - start;
+      timings[stage] = (timings[stage] ?? 0) + ms;
+      hooks.onTiming?.(stage, ms);
+    }
+  };
+  const session = (name: ComponentName) => timed(`session:${name}`, () => createSession(manifest.components[name], bundle.read, bundle.backend));
+
+  emit({ type: 'stage', stage: 'text' });
+  const tokenizers = await timed('tokenizers', () => loadTokenizers(bundle, request.maxSequenceLength));
+  const clipIds = tokenizers.clip.encode([request.prompt]);
+  const t5Ids = tokenizers.t5.encode([request.prompt]);
+
+  // T5 runs once per job; release it before anything else is loaded.
+  const t5 = await withSession(await session('t5'), (s) =>
+    timed('t5', async () => (await runF32(s, { input_ids: tensorI64(t5Ids, [1, t5Ids.length]) }, ['last_hidden_state']))[0]!),
+  );
+  cancel.check();
+
+  const { pooled, direction } = await withSession(await session('clip'), async (clip) => {
+    const encodePooled = async (ids: BigInt64Array, rows: number) =>
+      (await runF32(clip, { input_ids: tensorI64(ids, [rows, tokenizers.clip.maxLength]) }, ['pooled']))[0]!;
+    const pooled = await timed('clip', () => encodePooled(clipIds, 1));
+    emit({ type: 'stage', stage: 'direction' });
+    const direction = hooks.direction ?? (await timed('direction', () => findDirection(bundle, request, tokenizers.clip, encodePooled, emit, cancel, hooks.pairs)));
+    return { pooled, direction };
+  });
+  hooks.onEncoded?.({ clipIds, t5Ids, pooled, t5, direction });
+  cancel.check();
+
+  const shape = latentShape(request.width, request.height, manifest.vae.latent_channels, manifest.vae.spatial_factor);
+  const tokens = tokenCount(shape);
+  const noise = hooks.noise ?? packLatents(gaussianNoise(request.seed, tokens * 64), shape);
+  if (noise.length !== tokens * 64) throw new AppError('Internal', `injected noise has ${noise.length} values, expected ${tokens * 64}`);
+  const schedule = fluxSchedule(request.steps, manifest.scheduler.shift, manifest.scheduler.num_train_timesteps);
+  const scales = frameScales(request.strength, request.frames);
+  const textLength = t5Ids.length;
+  const fixedFeeds = {
+    encoder_hidden_states: tensorF32(t5, [1, textLength, t5.length / textLength]),
+    img_ids: tensorF32(imageIds(shape), [tokens, 3]),
+    txt_ids: tensorF32(textIds(textLength), [textLength, 3]),
+  };
+
+  emit({ type: 'stage', stage: 'denoise' });
+  const transformer = await session('transformer');
+  const decoder = await session('decoder').catch(async (e: unknown) => {
+    await transformer.release();
+    throw e;
+  });
+  const frames: JobOutput['frames'] = [];
+  try {
+    for (let f = 0; f < scales.length; f++) {
+      const scale = scales[f]!;
+      const pooledFrame = tensorF32(shiftPooled(pooled, direction, scale), [1, pooled.length]);
+      const x = Float32Array.from(noise);
+      for (let step = 0; step < request.steps; step++) {
+        cancel.check();
+        emit({ type: 'progress', stage: 'denoise', done: f * request.steps + step, total: scales.length * request.steps, frame: f, frames: scales.length, step, steps: request.steps });
+        const [v] = await timed('transformer', () =>
+          runF32(transformer, {
+            ...fixedFeeds,
+            hidden_states: tensorF32(x, [1, tokens, 64]),
+            pooled_projections: pooledFrame,
+            timestep: tensorF32(schedule.timestepInputs.subarray(step, step + 1), [1]),
+          }, ['out']),
+        );
+        eulerStep(x, v!, schedule.sigmas[step]!, schedule.sigmas[step + 1]!);
+        hooks.onStep?.(f, step, Float32Array.from(x));
+      }
+      cancel.check();
+      const latents = toDecoderInput(unpackLatents(x, shape), manifest.vae.scaling_factor, manifest.vae.shift_factor);
+      const [image] = await timed('decode', () => runF32(decoder, { latents: tensorF32(latents, [1, shape.channels, shape.rows, shape.cols]) }, ['image']));
+      hooks.onDecoded?.(f, image!);
+      const rgba = decoderOutputToRgba(image!, request.width, request.height);
+      frames.push({ index: f, scale, rgba });
+      emit({ type: 'frame', index: f, count: scales.length, scale, width: request.width, height: request.height, rgba: rgba.slice() });
+    }
+  } finally {
+    await Promise.all([transformer.release(), decoder.release()]);
+  }
+  emit({ type: 'progress', stage: 'denoise', done: scales.length * request.steps, total: scales.length * request.steps });
+  emit({ type: 'stage', stage: 'done' });
+  return { frames, timings };
+}
+
+async function withSession<T>(session: OrtSession, work: (s: OrtSession) => Promise<T>): Promise<T> {
+  try {
+    return await work(session);
+  } finally {
+    await session.release();
+  }
+}
+
+/** Direction in pooled CLIP space: mean over template rounds of pooled(pos) − pooled(neg), batched. */
+async function findDirection(
+  bundle: LoadedBundle,
+  request: RenderRequest,
+  tokenizer: FixedLengthTokenizer,
+  encodePooled: (ids: BigInt64Array, rows: number) => Promise<Float32Array>,
+  emit: (e: GeneratorEvent) => void,
+  cancel: CancelFlag,
+  injectedPairs?: readonly TemplatePair[],
+): Promise<Float32Array> {
+  const key = JSON.stringify([bundle.manifest.version, request.state1, request.state2, request.iterations, request.seed, injectedPairs ?? null]);
+  const cached = directionCache.get(key);
+  if (cached) return cached;
+  // The Space's target is the 2nd state and its opposite the 1st.
+  const pairs = injectedPairs ?? drawTemplatePairs(request.seed, request.iterations);
+  const { positive, negative } = directionPrompts(request.state2, request.state1, pairs);
+  let mean: DirectionMean | undefined;
+  for (let start = 0; start < positive.length; start += CLIP_BATCH / 2) {
+    cancel.check();
+    const end = Math.min(positive.length, start + CLIP_BATCH / 2);
+    const rows = end - start;
+    // One run encodes the positive and negative prompts of these rounds together.
+    const pooled = await encodePooled(tokenizer.encode([...positive.slice(start, end), ...negative.slice(start, end)]), 2 * rows);
+    const dim = pooled.length / (2 * rows);
+    mean ??= new DirectionMean(dim);
+    mean.add(pooled.subarray(0, rows * dim), pooled.subarray(rows * dim));
+    emit({ type: 'progress', stage: 'direction', done: end, total: positive.length });
+  }
+  const direction = mean!.result();
+  directionCache.set(key, direction);
+  if (directionCache.size > 32) directionCache.delete(directionCache.keys().next().value!);
+  return direction;
+}
+
+const tokenizerCache = new Map<string, Promise<{ clip: FixedLengthTokenizer; t5: FixedLengthTokenizer }>>();
+
+function loadTokenizers(bundle: LoadedBundle, t5Length: number) {
+  const key = `${bundle.manifest.version}:${t5Length}`;
+  let entry = tokenizerCache.get(key);
+  if (!entry) {
+    entry = (async () => {
+      const readJson = async (files: BundleManifest['tokenizers']['clip']['files'], name: string) => {
+        const file = files.find((f) => f.path.endsWith(name));
+        if (!file) throw new AppError('BundleInvalid', `the bundle's tokenizer has no ${name}`);
+        const data = await bundle.read(file);
+        const text = data instanceof Blob ? await data.text() : new TextDecoder().decode(data);
+        return JSON.parse(text) as Record<string, unknown>;
+      };
+      const make = async (spec: BundleManifest['tokenizers']['clip'], maxLength: number) =>
+        new FixedLengthTokenizer(await readJson(spec.files, 'tokenizer.json'), await readJson(spec.files, 'tokenizer_config.json'), maxLength);
+      const { clip, t5 } = bundle.manifest.tokenizers;
+      return { clip: await make(clip, clip.max_length), t5: await make(t5, Math.min(t5Length, t5.max_length)) };
+    })();
+    entry.catch(() => tokenizerCache.delete(key));
+    tokenizerCache.set(key, entry);
+  }
+  return entry;
+}

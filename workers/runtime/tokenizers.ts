@@ -1,0 +1,39 @@
+// Tokenizers from @huggingface/transformers, built from the bundle's own files: no hub lookups.
+import { PreTrainedTokenizer, env } from '@huggingface/transformers';
+
+env.allowRemoteModels = false;
+env.allowLocalModels = false;
+
+/**
+ * Encodes texts to fixed-length id rows the way the Python tokenizers are called by FluxPipeline
+ * (`padding="max_length", truncation=True`): content is cut so that the special tokens survive
+ * (transformers.js' own truncation would drop the final end-of-text token, which CLIP pools at).
+ */
+export class FixedLengthTokenizer {
+  readonly #tokenizer: PreTrainedTokenizer;
+  readonly #prefix: number[];
+  readonly #suffix: number[];
+  readonly padId: number;
+
+  constructor(tokenizerJson: object, tokenizerConfig: Record<string, unknown>, readonly maxLength: number) {
+    this.#tokenizer = new PreTrainedTokenizer(tokenizerJson, tokenizerConfig);
+    const specials = this.#tokenizer.encode('', { add_special_tokens: true });
+    const bos = this.#tokenizer.bos_token_id;
+    const prefixLength = bos !== undefined && bos !== null && specials[0] === bos ? 1 : 0;
+    this.#prefix = specials.slice(0, prefixLength);
+    this.#suffix = specials.slice(prefixLength);
+    this.padId = this.#tokenizer.pad_token_id;
+  }
+
+  /** Row-major int64 ids [texts.length, maxLength]. */
+  encode(texts: readonly string[]): BigInt64Array {
+    const out = new BigInt64Array(texts.length * this.maxLength).fill(BigInt(this.padId));
+    const room = this.maxLength - this.#prefix.length - this.#suffix.length;
+    texts.forEach((text, row) => {
+      const content = this.#tokenizer.encode(text, { add_special_tokens: false }).slice(0, room);
+      const ids = [...this.#prefix, ...content, ...this.#suffix];
+      ids.forEach((id, i) => (out[row * this.maxLength + i] = BigInt(id)));
+    });
+    return out;
+  }
+}
