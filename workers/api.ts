@@ -1,7 +1,11 @@
 import type { GeneratorApi } from '../src/shared/api';
 import { engine } from './engine';
+import { store } from './store/api';
+import { video } from './video/api';
 
 /** The worker's implementation of the contract; `satisfies` keeps it in step with src/shared/api.ts. */
 export const api = {
   ...engine,
+  ...store,
+  ...video,
 } satisfies GeneratorApi;

@@ -8,6 +8,7 @@ import { bundleSizes } from '../src/shared/manifest';
 import { AppError } from '../src/shared/errors';
 import { fetchManifest, urlReader } from './bundle-url';
 import { runJob, CancelFlag, type LoadedBundle, type PipelineHooks } from './pipeline/run';
+import { rememberFrames } from './frame-store';
 
 const jobs = new Map<JobId, CancelFlag>();
 
@@ -56,6 +57,7 @@ export async function render(job: JobId, source: BundleSource, input: RenderRequ
       bundle = { ...bundle, backend };
       output = await runJob(bundle, request, emit, cancel, options.hooks);
     }
+    rememberFrames({ width: request.width, height: request.height, state1: request.state1, state2: request.state2, frames: output.frames });
     return {
       seed: request.seed,
       backend,

@@ -1,6 +1,8 @@
 import type { BundleManifest, ComponentName } from './manifest';
 import type { RenderRequest } from './request';
 import type { Backend, EventSink } from './events';
+import type { StoreApi } from './store-api';
+import type { VideoApi } from './video-api';
 
 /** Identifies one job so that `cancel` is exact and late events of an old job can be dropped. */
 export type JobId = string;
@@ -57,4 +59,5 @@ export interface EngineApi {
   cancel(job: JobId): Promise<void>;
 }
 
-export type GeneratorApi = EngineApi;
+/** The whole worker contract: engine, model store, video. */
+export type GeneratorApi = EngineApi & StoreApi & VideoApi;
