@@ -6,6 +6,7 @@ bash scripts/setup.sh
 export CI="${CI:-}"
 
 echo "== typecheck"; npm run -s typecheck
+echo "== lint"; npx eslint src workers tests
 echo "== unit (vitest)"; npx vitest run
 if [ -x tools/export/.venv/bin/python ]; then
   echo "== exporter (pytest)"; tools/export/.venv/bin/python -m pytest tools/export/tests -q

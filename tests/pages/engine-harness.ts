@@ -1,0 +1,164 @@
+// Parity harness: runs the real engine (onnxruntime-web in this page) on the tiny bundle with the
+// reference's noise and template pairs injected, and measures the distance to diffusers' outputs.
+import { render } from '../../workers/engine';
+import type { Backend, GeneratorEvent } from '../../src/shared/events';
+import type { RenderRequest } from '../../src/shared/request';
+import { DEFAULT_REQUEST } from '../../src/shared/request';
+
+interface TensorRef {
+  file: string;
+  dtype: 'float32' | 'int64' | 'uint8';
+  shape: number[];
+}
+interface DirectionCase {
+  name: string;
+  target: string;
+  opposite: string;
+  pairs: [number, number][];
+  direction: TensorRef;
+}
+interface GenerationCase {
+  name: string;
+  prompt: string;
+  width: number;
+  height: number;
+  steps: number;
+  max_sequence_length: 256 | 512;
+  strength: number;
+  frames: number;
+  direction_case: string;
+  clip_ids: TensorRef;
+  t5_ids: TensorRef;
+  pooled: TensorRef;
+  t5_embeds: TensorRef;
+  noise: TensorRef;
+  frames_data?: never;
+  [key: string]: unknown;
+}
+interface FrameRef {
+  scale: number;
+  step_latents: TensorRef[];
+  image: TensorRef;
+  rgb: TensorRef;
+}
+interface ReferenceIndex {
+  bundle: string;
+  direction_cases: DirectionCase[];
+  generation_cases: (GenerationCase & { frames: number; frame_refs?: FrameRef[] })[];
+}
+
+const FIXTURES = '/tests/fixtures/reference/tiny/';
+
+async function loadTensor(ref: TensorRef): Promise<Float32Array | BigInt64Array | Uint8Array> {
+  const buffer = await (await fetch(FIXTURES + ref.file)).arrayBuffer();
+  if (ref.dtype === 'float32') return new Float32Array(buffer);
+  if (ref.dtype === 'int64') return new BigInt64Array(buffer);
+  return new Uint8Array(buffer);
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function psnr(rgba: Uint8ClampedArray, rgb: Uint8Array): number {
+  let se = 0;
+  const n = rgb.length / 3;
+  for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) se += (rgba[p * 4 + c]! - rgb[p * 3 + c]!) ** 2;
+  const mse = se / (n * 3);
+  return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255) / mse);
+}
+
+function sameIds(a: BigInt64Array, b: BigInt64Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+async function index(): Promise<ReferenceIndex> {
+  return (await fetch(FIXTURES + 'index.json')).json();
+}
+
+function requestFor(c: GenerationCase, d: DirectionCase): RenderRequest {
+  return {
+    ...DEFAULT_REQUEST,
+    prompt: c.prompt,
+    state1: d.opposite,
+    state2: d.target,
+    strength: c.strength,
+    frames: c.frames,
+    iterations: d.pairs.length,
+    steps: c.steps,
+    seed: 0,
+    width: c.width,
+    height: c.height,
+    maxSequenceLength: c.max_sequence_length,
+  };
+}
+
+const MANIFEST = { manifestUrl: '/public/models/tiny/manifest.json' };
+
+/** Runs one generation case and returns the worst distances to the reference. */
+async function runParity(name: string, backend: Backend) {
+  const ref = await index();
+  const c = ref.generation_cases.find((g) => g.name === name);
+  if (!c) throw new Error(`no case ${name}`);
+  const d = ref.direction_cases.find((x) => x.name === c.direction_case)!;
+  const frameRefs = (c as unknown as { frames_data: FrameRef[] }).frames_data ?? (c as unknown as { frame_refs: FrameRef[] }).frame_refs;
+  const noise = (await loadTensor(c.noise)) as Float32Array;
+  const steps: Float32Array[][] = [];
+  const images: Float32Array[] = [];
+  const rgbas: Uint8ClampedArray[] = [];
+  let encoded: { clipIds: BigInt64Array; t5Ids: BigInt64Array; pooled: Float32Array; t5: Float32Array; direction: Float32Array } | undefined;
+  const events: GeneratorEvent[] = [];
+  const result = await render(`parity-${name}-${backend}`, MANIFEST, requestFor(c, d), (e) => {
+    events.push(e.type === 'frame' ? { ...e, rgba: new Uint8ClampedArray(0) } : e);
+    if (e.type === 'frame') rgbas[e.index] = e.rgba;
+  }, {
+    backend,
+    hooks: {
+      noise,
+      pairs: d.pairs,
+      onEncoded: (e) => (encoded = e),
+      onStep: (f, s, x) => ((steps[f] ??= [])[s] = x),
+      onDecoded: (f, image) => (images[f] = image),
+    },
+  });
+  const metrics = {
+    backend: result.backend,
+    clipIdsEqual: sameIds(encoded!.clipIds, (await loadTensor(c.clip_ids)) as BigInt64Array),
+    t5IdsEqual: sameIds(encoded!.t5Ids, (await loadTensor(c.t5_ids)) as BigInt64Array),
+    pooled: maxAbsDiff(encoded!.pooled, (await loadTensor(c.pooled)) as Float32Array),
+    t5: maxAbsDiff(encoded!.t5, (await loadTensor(c.t5_embeds)) as Float32Array),
+    direction: maxAbsDiff(encoded!.direction, (await loadTensor(d.direction)) as Float32Array),
+    latents: 0,
+    image: 0,
+    minPsnr: Number.POSITIVE_INFINITY,
+    frames: rgbas.length,
+    stepsSeen: steps.map((s) => s.length),
+    timings: result.timings,
+    backendEvents: events.filter((e) => e.type === 'backend'),
+  };
+  for (let f = 0; f < frameRefs.length; f++) {
+    const fr = frameRefs[f]!;
+    for (let s = 0; s < fr.step_latents.length; s++)
+      metrics.latents = Math.max(metrics.latents, maxAbsDiff(steps[f]![s]!, (await loadTensor(fr.step_latents[s]!)) as Float32Array));
+    metrics.image = Math.max(metrics.image, maxAbsDiff(images[f]!, (await loadTensor(fr.image)) as Float32Array));
+    metrics.minPsnr = Math.min(metrics.minPsnr, psnr(rgbas[f]!, (await loadTensor(fr.rgb)) as Uint8Array));
+  }
+  return metrics;
+}
+
+/** Runs a request with the engine's own seeded noise and direction; returns the frames' bytes. */
+async function runPlain(request: Partial<RenderRequest>, backend: Backend, job = 'plain') {
+  const frames: number[][] = [];
+  const events: string[] = [];
+  const result = await render(job, MANIFEST, { ...DEFAULT_REQUEST, width: 64, height: 64, ...request }, (e) => {
+    events.push(e.type === 'progress' ? `progress:${e.stage}:${e.done}` : e.type);
+    if (e.type === 'frame') frames[e.index] = Array.from(e.rgba);
+  }, { backend });
+  return { result, frames, events };
+}
+
+Object.assign(window, { runParity, runPlain, referenceIndex: index, engineRender: render });
+document.getElementById('status')!.textContent = 'ready';
