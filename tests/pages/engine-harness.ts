@@ -1,6 +1,6 @@
 // Parity harness: runs the real engine (onnxruntime-web in this page) on the tiny bundle with the
 // reference's noise and template pairs injected, and measures the distance to diffusers' outputs.
-import { render } from '../../workers/engine';
+import { render, engine } from '../../workers/engine';
 import type { Backend, GeneratorEvent } from '../../src/shared/events';
 import type { RenderRequest } from '../../src/shared/request';
 import { DEFAULT_REQUEST } from '../../src/shared/request';
@@ -96,7 +96,7 @@ function requestFor(c: GenerationCase, d: DirectionCase): RenderRequest {
   };
 }
 
-const MANIFEST = { manifestUrl: '/public/models/tiny/manifest.json' };
+const MANIFEST = { manifestUrl: '/models/tiny/manifest.json' };
 
 /** Runs one generation case and returns the worst distances to the reference. */
 async function runParity(name: string, backend: Backend) {
@@ -149,15 +149,30 @@ async function runParity(name: string, backend: Backend) {
   return metrics;
 }
 
-/** Runs a request with the engine's own seeded noise and direction; returns the frames' bytes. */
-async function runPlain(request: Partial<RenderRequest>, backend: Backend, job = 'plain') {
+/**
+ * Runs a request with the engine's own seeded noise and direction. With `cancelAtStep`, cancels the
+ * job when that denoising step starts. Returns the frames' bytes, the events, and the error name.
+ */
+async function runPlain(request: Partial<RenderRequest>, backend: Backend, job = 'plain', cancelAtStep?: number) {
   const frames: number[][] = [];
   const events: string[] = [];
-  const result = await render(job, MANIFEST, { ...DEFAULT_REQUEST, width: 64, height: 64, ...request }, (e) => {
-    events.push(e.type === 'progress' ? `progress:${e.stage}:${e.done}` : e.type);
-    if (e.type === 'frame') frames[e.index] = Array.from(e.rgba);
-  }, { backend });
-  return { result, frames, events };
+  const sessions: string[] = [];
+  let cancelled = false;
+  try {
+    const result = await render(job, MANIFEST, { ...DEFAULT_REQUEST, width: 64, height: 64, ...request }, (e) => {
+      if (e.type === 'progress' && e.stage === 'denoise' && e.step !== undefined) {
+        events.push(`${cancelled ? 'after-cancel:' : ''}step:${e.frame}:${e.step}`);
+        if (e.done === cancelAtStep) {
+          cancelled = true;
+          void engine.cancel(job);
+        }
+      } else events.push(e.type === 'stage' ? `stage:${e.stage}` : e.type);
+      if (e.type === 'frame') frames[e.index] = Array.from(e.rgba);
+    }, { backend, hooks: { onTiming: (stage) => stage.startsWith('session:') && sessions.push(stage) } });
+    return { result, frames, events, sessions, error: null };
+  } catch (error) {
+    return { result: null, frames, events, sessions, error: { name: (error as Error).name, message: (error as Error).message } };
+  }
 }
 
 Object.assign(window, { runParity, runPlain, referenceIndex: index, engineRender: render });

@@ -1,0 +1,54 @@
+// Engine behaviour in real Chromium on the tiny bundle: determinism, cancel, validation first.
+import { test, expect, type Page } from '@playwright/test';
+
+async function harness(page: Page) {
+  await page.goto('/tests/pages/engine.html');
+  await expect(page.locator('#status')).toHaveText('ready');
+}
+
+const small = { frames: 3, steps: 2, iterations: 4, seed: 1234, prompt: 'a tomato', state1: 'fresh', state2: 'rotten' };
+
+test('the same request twice gives identical frames (wasm)', async ({ page }) => {
+  await harness(page);
+  const [a, b] = await page.evaluate(async (req) => {
+    const w = window as any;
+    return [await w.runPlain(req, 'wasm', 'a'), await w.runPlain(req, 'wasm', 'b')];
+  }, small);
+  expect(a.error).toBeNull();
+  expect(a.frames).toHaveLength(3);
+  expect(a.frames).toEqual(b.frames);
+  // Different seeds give different frames.
+  const c = await page.evaluate(async (req) => (window as any).runPlain({ ...req, seed: 99 }, 'wasm', 'c'), small);
+  expect(c.frames[0]).not.toEqual(a.frames[0]);
+});
+
+test('a cancelled job stops within one step and the engine takes the next job', async ({ page }) => {
+  await harness(page);
+  const cancelled = await page.evaluate(async (req) => (window as any).runPlain({ ...req, frames: 5 }, 'wasm', 'cancel-me', 2), small);
+  expect(cancelled.error?.name).toBe('AbortError');
+  expect(cancelled.events.filter((e: string) => e.startsWith('after-cancel:'))).toEqual([]);
+  expect(cancelled.frames.filter(Boolean).length).toBe(1); // frame 0 (steps 0, 1) finished before the cancel at step 2
+  const next = await page.evaluate(async (req) => (window as any).runPlain(req, 'wasm', 'next'), small);
+  expect(next.error).toBeNull();
+  expect(next.frames).toHaveLength(3);
+});
+
+test('an invalid request is refused before any model runs', async ({ page }) => {
+  await harness(page);
+  const onnxRequests: string[] = [];
+  page.on('request', (r) => r.url().match(/\.onnx/) && onnxRequests.push(r.url()));
+  for (const bad of [{ frames: 8 }, { strength: Number.NaN }, { prompt: '  ' }, { seed: -5 }, { width: 40 }]) {
+    const r = await page.evaluate(async (req) => (window as any).runPlain(req, 'wasm', 'bad'), { ...small, ...bad });
+    expect(r.error?.name).toBe('InvalidRequest');
+    expect(r.sessions).toEqual([]);
+  }
+  expect(onnxRequests).toEqual([]);
+});
+
+test('WebGPU is used when the adapter exists, and reported', async ({ page }) => {
+  await harness(page);
+  const r = await page.evaluate(async (req) => (window as any).runPlain({ ...req, frames: 3, steps: 1 }, 'webgpu', 'gpu'), small);
+  expect(r.error).toBeNull();
+  expect(r.result.backend).toBe('webgpu');
+  expect(r.events).toContain('backend');
+});
