@@ -43,6 +43,8 @@ export interface PipelineHooks {
   onStep?(frame: number, step: number, latents: Float32Array): void;
   onDecoded?(frame: number, image: Float32Array): void;
   onTiming?(stage: string, ms: number): void;
+  /** Prompts per CLIP run when finding the direction (default 32); 1 = the Space's one at a time (benchmark). */
+  directionBatch?: number;
 }
 
 export interface JobOutput {
@@ -50,7 +52,7 @@ export interface JobOutput {
   timings: Record<string, number>;
 }
 
-const CLIP_BATCH = 32;
+const DIRECTION_BATCH = 32;
 const directionCache = new Map<string, Float32Array>();
 
 export async function runJob(bundle: LoadedBundle, request: RenderRequest, emit: EventSink, cancel: CancelFlag, hooks: PipelineHooks = {}): Promise<JobOutput> {
@@ -84,7 +86,7 @@ export async function runJob(bundle: LoadedBundle, request: RenderRequest, emit:
       (await runF32(clip, { input_ids: tensorI64(ids, [rows, tokenizers.clip.maxLength]) }, ['pooled']))[0]!;
     const pooled = await timed('clip', () => encodePooled(clipIds, 1));
     emit({ type: 'stage', stage: 'direction' });
-    const direction = hooks.direction ?? (await timed('direction', () => findDirection(bundle, request, tokenizers.clip, encodePooled, emit, cancel, hooks.pairs)));
+    const direction = hooks.direction ?? (await timed('direction', () => findDirection(bundle, request, tokenizers.clip, encodePooled, emit, cancel, hooks)));
     return { pooled, direction };
   });
   hooks.onEncoded?.({ clipIds, t5Ids, pooled, t5, direction });
@@ -161,21 +163,30 @@ async function findDirection(
   encodePooled: (ids: BigInt64Array, rows: number) => Promise<Float32Array>,
   emit: (e: GeneratorEvent) => void,
   cancel: CancelFlag,
-  injectedPairs?: readonly TemplatePair[],
+  hooks: PipelineHooks,
 ): Promise<Float32Array> {
+  const injectedPairs = hooks.pairs;
+  const batch = hooks.directionBatch ?? DIRECTION_BATCH;
   const key = JSON.stringify([bundle.manifest.version, request.state1, request.state2, request.iterations, request.seed, injectedPairs ?? null]);
-  const cached = directionCache.get(key);
+  const cached = hooks.directionBatch === undefined ? directionCache.get(key) : undefined;
   if (cached) return cached;
   // The Space's target is the 2nd state and its opposite the 1st.
   const pairs = injectedPairs ?? drawTemplatePairs(request.seed, request.iterations);
   const { positive, negative } = directionPrompts(request.state2, request.state1, pairs);
   let mean: DirectionMean | undefined;
-  for (let start = 0; start < positive.length; start += CLIP_BATCH / 2) {
+  const rounds = Math.max(1, Math.floor(batch / 2));
+  for (let start = 0; start < positive.length; start += rounds) {
     cancel.check();
-    const end = Math.min(positive.length, start + CLIP_BATCH / 2);
+    const end = Math.min(positive.length, start + rounds);
     const rows = end - start;
-    // One run encodes the positive and negative prompts of these rounds together.
-    const pooled = await encodePooled(tokenizer.encode([...positive.slice(start, end), ...negative.slice(start, end)]), 2 * rows);
+    // The positive and negative prompts of these rounds go through CLIP together (or one by one).
+    const prompts = [...positive.slice(start, end), ...negative.slice(start, end)];
+    const parts: Float32Array[] = [];
+    for (let p = 0; p < prompts.length; p += batch) {
+      const slice = prompts.slice(p, p + batch);
+      parts.push(await encodePooled(tokenizer.encode(slice), slice.length));
+    }
+    const pooled = parts.length === 1 ? parts[0]! : concat(parts);
     const dim = pooled.length / (2 * rows);
     mean ??= new DirectionMean(dim);
     mean.add(pooled.subarray(0, rows * dim), pooled.subarray(rows * dim));
@@ -185,6 +196,16 @@ async function findDirection(
   directionCache.set(key, direction);
   if (directionCache.size > 32) directionCache.delete(directionCache.keys().next().value!);
   return direction;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }
 
 const tokenizerCache = new Map<string, Promise<{ clip: FixedLengthTokenizer; t5: FixedLengthTokenizer }>>();
