@@ -175,5 +175,16 @@ async function runPlain(request: Partial<RenderRequest>, backend: Backend, job =
   }
 }
 
-Object.assign(window, { runParity, runPlain, referenceIndex: index, engineRender: render });
+/** One timed job: every stage's times (transformer per step) for the benchmark. */
+async function runBench(request: Partial<RenderRequest>, backend: Backend, directionBatch?: number, manifestUrl = MANIFEST.manifestUrl) {
+  const times: Record<string, number[]> = {};
+  const start = performance.now();
+  const result = await render(`bench-${performance.now()}`, { manifestUrl }, { ...DEFAULT_REQUEST, width: 64, height: 64, ...request }, () => {}, {
+    backend,
+    hooks: { onTiming: (stage, ms) => (times[stage] ??= []).push(ms), ...(directionBatch ? { directionBatch } : {}) },
+  });
+  return { backend: result.backend, wallMs: performance.now() - start, times };
+}
+
+Object.assign(window, { runParity, runPlain, runBench, referenceIndex: index, engineRender: render });
 document.getElementById('status')!.textContent = 'ready';
