@@ -1,0 +1,1 @@
+"""Time Stream model exporter."""
