@@ -1,0 +1,206 @@
+// Every Korean string of the UI, in the same shape as en.ts.
+import type { Messages } from './en';
+import { LIMITS } from '../shared/request';
+
+const fieldNames: Record<string, string> = {
+  prompt: '프롬프트',
+  state1: '첫 번째 상태',
+  state2: '두 번째 상태',
+};
+
+export const ko: Messages = {
+  langName: '한국어',
+  app: {
+    title: 'Time Stream',
+    tagline: '글을 넣으면 과거에서 미래로 흐르는 영상을 내 기기에서 만듭니다.',
+    language: '언어',
+    skipToOutput: '결과로 건너뛰기',
+  },
+  form: {
+    legend: '만들 내용',
+    prompt: '프롬프트',
+    promptHint: '두 방향에 따라 변화시킬 대상을 설명하세요.',
+    state1: '첫 번째 상태',
+    state1Hint: '흐름이 시작하는 곳. 예: “겨울”, “1900”.',
+    state2: '두 번째 상태',
+    state2Hint: '흐름이 끝나는 곳. 예: “여름”, “2100”.',
+    strength: '강도',
+    strengthHint: '가운데 프레임에서 양 끝이 얼마나 멀어지는지 정합니다.',
+    strengthUnstable: (limit) => `강도 값이 ${limit}를 넘으면 결과가 불안정할 수 있습니다.`,
+    run: '생성',
+    runAgain: '다시 생성',
+    cancel: '취소',
+    fixFields: (n) => `실행하기 전에 ${n}개 항목을 고쳐야 합니다.`,
+    copyLink: '이 설정의 링크 복사',
+    linkCopied: '링크를 복사했습니다. 링크를 열면 이 양식이 채워지며, 저절로 시작하지 않습니다.',
+    linkCopyFailed: '복사하지 못했습니다. 링크는 주소창에 있습니다.',
+  },
+  korean: {
+    notice: '한국어 입력도 가능하지만, 모델이 영어에 최적화되어 있어 결과가 제한적일 수 있습니다.',
+  },
+  advanced: {
+    summary: '고급 옵션',
+    frames: '프레임 수',
+    framesHint: '가운데 프레임이 있도록 홀수여야 합니다. 중간 이미지가 많을수록 전환이 더 부드럽습니다.',
+    iterations: '방향 탐색 반복 수',
+    iterationsHint: '방향을 찾기 위해 평균하는 템플릿 쌍의 수. 0이면 두 단어만 사용합니다.',
+    steps: '추론 단계',
+    stepsHint: 'FLUX.1-schnell은 1~4단계용으로 만들어졌습니다.',
+    guidance: '가이던스 스케일',
+    guidanceHint: '원본처럼 표시하지만 FLUX.1-schnell은 이 값을 사용하지 않습니다.',
+    seed: '시드',
+    randomize: '시드 무작위',
+    seedUsed: (seed) => `사용된 시드: ${seed}`,
+    reuseSeed: '이 시드 유지',
+    width: '너비',
+    height: '높이',
+    sizeHint: (min, max, def) => `이 모델은 ${min}~${max}px에서 동작합니다(기본 ${def}×${def}). FLUX.1-schnell의 기본값은 768×768입니다.`,
+    t5: 'T5 텍스트 길이',
+    t5_512: '512 토큰 (원본과 같음)',
+    t5_256: '256 토큰 (더 빠름, FLUX.1-schnell 학습 설정)',
+  },
+  examples: {
+    heading: '예시',
+    fill: (prompt, from, to, strength) => `양식 채우기: ${prompt}, ${from}에서 ${to}로, 강도 ${strength}`,
+  },
+  progress: {
+    heading: '진행 상황',
+    stage: {
+      download: '모델 내려받는 중',
+      load: '모델 불러오는 중',
+      text: '프롬프트 읽는 중',
+      direction: '방향 찾는 중',
+      denoise: '프레임 만드는 중',
+      decode: '디코딩 중',
+      video: '영상 인코딩 중',
+      done: '완료',
+    },
+    directionCount: (done, total) => `방향 찾는 중: ${total}개 중 ${done}개`,
+    frameOf: (k, n, step, steps) => `프레임 ${n}개 중 ${k}번째 (${steps}단계 중 ${step}단계)`,
+    downloadOf: (loaded, total, speed) => `${total} 중 ${loaded}, 초당 ${speed}`,
+    eta: (time) => `약 ${time} 남음`,
+    cancelling: '현재 단계가 끝나면 멈춥니다…',
+    cancelled: '취소되었습니다. 지금까지 만든 프레임은 남겨 둡니다.',
+    finished: (time) => `${time} 만에 완료했습니다.`,
+    backendWasm: (reason) => `CPU(WebAssembly)에서 실행 중: ${reason}`,
+    backendGpu: 'GPU(WebGPU)에서 실행 중입니다.',
+    idle: '준비되었습니다.',
+  },
+  output: {
+    heading: '결과',
+    empty: '프레임이 만들어지는 대로 여기에 나타납니다.',
+    viewer: '프레임 보기',
+    slider: (from, to) => `프레임, “${from}”에서 “${to}”까지`,
+    sliderValue: (k, n, scale) => `프레임 ${n}개 중 ${k}번째, 스케일 ${scale}`,
+    frameAlt: (k, n, scale) => `프레임 ${n}개 중 ${k}번째 (스케일 ${scale})`,
+    pending: (k) => `${k}번째 프레임을 아직 만드는 중입니다.`,
+    showingNearest: (k, shown) => `${k}번째 프레임을 아직 만드는 중이라 ${shown}번째 프레임을 보여 줍니다.`,
+    strip: '스트립',
+    video: '반복 영상',
+    videoPending: '모든 프레임이 준비되면 영상을 만듭니다.',
+    videoUnavailable: '이번에는 영상이 없습니다. 프레임과 스트립은 그대로 쓸 수 있습니다.',
+    gallery: '모든 프레임',
+    selectFrame: (k) => `${k}번째 프레임을 보기에 표시`,
+    downloads: '다운로드',
+    downloadVideo: '영상',
+    downloadStrip: '스트립 (PNG)',
+    downloadFrame: (k) => `프레임 ${k} (PNG)`,
+    downloadFrameShort: 'PNG',
+    downloadFrameLabel: (k) => `${k}번째 프레임을 PNG로 다운로드`,
+  },
+  model: {
+    heading: '모델',
+    builtIn: '내장 소형 모델 (오프라인 동작)',
+    builtInNote: '내려받을 것이 없습니다. 앱에 들어 있습니다. 무작위 가중치라 그림이 아닌 추상적인 색면을 만들며, 전체 파이프라인을 보여 주고 시험하는 용도입니다.',
+    reading: '내장 모델을 읽는 중…',
+    facts: (size, precision, version) => `${size} · ${precision} · 버전 ${version}`,
+    licence: (licence) => `라이선스: ${licence}`,
+    active: '사용 중',
+    use: '이 모델 사용',
+    useBuiltIn: '내장 모델 사용',
+    customUrl: 'FLUX.1-schnell 번들 URL',
+    customHint: '번들의 manifest.json 주소입니다. 확인할 때는 manifest만 읽습니다.',
+    check: '크기 확인',
+    checking: '확인 중…',
+    sizeBefore: (size) => `내려받을 크기: ${size}`,
+    component: { clip: 'CLIP 텍스트 인코더', t5: 'T5 텍스트 인코더', transformer: '트랜스포머', decoder: '이미지 디코더' },
+    download: '내려받기',
+    downloading: (done, total) => `내려받는 중: ${total} 중 ${done}`,
+    downloaded: '내려받아 검증했습니다.',
+    stored: (size) => `저장됨: ${size}`,
+    delete: '이 기기에서 삭제',
+    storageUsed: (used, quota) => `이 사이트의 저장 공간 사용량: ${quota} 중 ${used}`,
+    storageUnknown: '저장 공간 사용량을 알 수 없습니다.',
+    persist: '브라우저 공간이 부족해도 모델 유지',
+    notStored: '내려받지 않았습니다. 실행할 때마다 주소에서 읽습니다.',
+  },
+  device: {
+    heading: '이 기기',
+    checking: '이 기기에서 할 수 있는 일을 확인하는 중…',
+    gpu: (adapter) => `WebGPU로 GPU(${adapter})에서 실행합니다.`,
+    gpuNoF16: 'GPU가 16비트 부동소수점을 지원하지 않아 반정밀도 모델은 느리거나 실행되지 않습니다.',
+    wasm: (reason) =>
+      `이곳에서는 WebGPU를 쓸 수 없어(${reason}) CPU(WebAssembly)에서 실행합니다. 내장 모델은 괜찮지만 FLUX.1-schnell은 매우 오래 걸립니다.`,
+    memory: (need, have) => `이 모델에 쓸 GPU 메모리가 부족합니다. 한 조각에 ${need}가 필요한데 GPU는 ${have}까지 허용합니다. 더 작은 모델이나 다른 기기를 쓰세요.`,
+    lowMemory: (need, have) => `이 모델은 약 ${need}가 필요한데 기기 메모리는 ${have}로 보고되어 부족할 수 있습니다.`,
+    threads: (n, isolated) => `WebAssembly용 CPU 스레드 ${n}개${isolated ? '' : ' (교차 출처 격리되지 않은 페이지)'}.`,
+    isolated: (yes) => `교차 출처 격리: ${yes ? '예' : '아니요'}`,
+    unknownAdapter: '이름 없는 어댑터',
+  },
+  errors: {
+    heading: '문제가 생겼습니다',
+    details: '기술 정보',
+    dismiss: '닫기',
+    byName: {
+      InvalidRequest: { what: '설정 중 올바르지 않은 값이 있습니다.', action: '표시된 항목을 고친 뒤 다시 시도하세요.' },
+      WebGpuUnavailable: { what: '이 브라우저에서는 WebGPU를 쓸 수 없습니다.', action: '최신 Chrome이나 Edge를 쓰거나, 내장 모델을 CPU에서 실행하세요.' },
+      BackendFailed: { what: 'GPU 백엔드를 시작하지 못했습니다.', action: '페이지를 새로 고치세요. 다시 생기면 다른 브라우저를 써 보세요.' },
+      DeviceLost: { what: 'GPU가 응답을 멈췄습니다.', action: '무거운 탭을 닫고 새로 고친 뒤, 더 작은 크기나 더 적은 프레임으로 해 보세요.' },
+      BundleInvalid: { what: '올바른 모델 번들이 아닙니다.', action: '번들 URL을 확인하거나 내장 모델을 쓰세요.' },
+      DownloadFailed: { what: '모델을 내려받지 못했습니다.', action: '연결을 확인하고 다시 시도하세요. 받은 부분은 남아 있습니다.' },
+      NotFound: { what: '그 주소에 아무것도 없습니다.', action: '모델 URL을 확인하세요.' },
+      Offline: { what: '모델 서버에 연결할 수 없습니다.', action: '다시 연결하거나, 오프라인에서도 되는 내장 모델을 쓰세요.' },
+      IntegrityMismatch: { what: '내려받은 파일이 체크섬과 맞지 않습니다.', action: '모델 패널에서 모델을 삭제하고 다시 내려받으세요.' },
+      QuotaExceeded: { what: '모델을 저장할 공간이 부족합니다.', action: '디스크 공간을 비우거나 저장된 모델을 삭제한 뒤 다시 시도하세요.' },
+      StorageEvicted: { what: '브라우저가 저장된 모델을 지웠습니다.', action: '다시 내려받고, 사이트가 모델을 유지하도록 허용하세요.' },
+      ModelNotDownloaded: { what: '이 모델은 아직 내려받지 않았습니다.', action: '먼저 모델 패널에서 내려받으세요.' },
+      EncoderUnsupported: { what: '이 브라우저는 영상을 인코딩할 수 없습니다.', action: '프레임과 스트립은 그대로 있습니다. Chrome이나 Edge에서는 영상을 만들 수 있습니다.' },
+      OutOfMemory: { what: '기기의 메모리가 부족합니다.', action: '더 작은 크기나 더 적은 프레임으로 하거나 다른 탭을 닫으세요.' },
+      AbortError: { what: '멈췄습니다.', action: '' },
+      Internal: { what: '예상하지 못한 문제가 생겼습니다.', action: '다시 시도하세요. 계속되면 페이지를 새로 고치세요.' },
+    },
+  },
+  invalid: (field, _detail, size) => {
+    switch (field) {
+      case 'prompt':
+      case 'state1':
+      case 'state2':
+        return `${fieldNames[field]}에 몇 단어를 입력하세요 (최대 ${LIMITS.textMaxChars}자).`;
+      case 'strength':
+        return `강도는 ${LIMITS.strength.min}에서 ${LIMITS.strength.max} 사이의 숫자여야 합니다.`;
+      case 'frames':
+        return `프레임 수는 ${LIMITS.frames.min}에서 ${LIMITS.frames.max} 사이의 홀수여야 합니다.`;
+      case 'iterations':
+        return `방향 탐색 반복 수는 ${LIMITS.iterations.min}에서 ${LIMITS.iterations.max} 사이의 정수여야 합니다.`;
+      case 'steps':
+        return `추론 단계는 ${LIMITS.steps.min}에서 ${LIMITS.steps.max} 사이의 정수여야 합니다.`;
+      case 'seed':
+        return `시드는 ${LIMITS.seed.min}에서 ${LIMITS.seed.max} 사이의 정수여야 합니다.`;
+      case 'guidanceScale':
+        return `가이던스 스케일은 ${LIMITS.guidanceScale.min}에서 ${LIMITS.guidanceScale.max} 사이여야 합니다.`;
+      case 'width':
+      case 'height':
+        return `${field === 'width' ? '너비' : '높이'}는 ${size.min}에서 ${size.max} 사이의 ${LIMITS.size.multiple}의 배수여야 합니다.`;
+      case 'maxSequenceLength':
+        return 'T5 길이는 256 또는 512 토큰이어야 합니다.';
+      default:
+        return '요청이 올바르지 않습니다.';
+    }
+  },
+  units: {
+    bytes: ['B', 'kB', 'MB', 'GB', 'TB'],
+    seconds: (n) => `${n}초`,
+    minutes: (m, s) => `${m}분 ${s}초`,
+    hours: (h, m) => `${h}시간 ${m}분`,
+  },
+};
