@@ -1,0 +1,105 @@
+// The form's values: defaults, examples, the loaded model's size limits, validation and the shareable URL.
+import { LIMITS, type SizeLimits } from '../shared/request';
+import type { BundleManifest } from '../shared/manifest';
+import { DEFAULT_SETTINGS, checkAll, queryToSettings, settingsToQuery, sizeOptions, type Checked, type FieldErrors, type FormSettings } from './form-settings';
+import type { Example } from './examples';
+
+export class Settings {
+  prompt = $state(DEFAULT_SETTINGS.prompt);
+  state1 = $state(DEFAULT_SETTINGS.state1);
+  state2 = $state(DEFAULT_SETTINGS.state2);
+  strength = $state(DEFAULT_SETTINGS.strength);
+  frames = $state(DEFAULT_SETTINGS.frames);
+  iterations = $state(DEFAULT_SETTINGS.iterations);
+  steps = $state(DEFAULT_SETTINGS.steps);
+  guidanceScale = $state(DEFAULT_SETTINGS.guidanceScale);
+  seed = $state(DEFAULT_SETTINGS.seed);
+  randomizeSeed = $state(DEFAULT_SETTINGS.randomizeSeed);
+  width = $state(DEFAULT_SETTINGS.width);
+  height = $state(DEFAULT_SETTINGS.height);
+  maxSequenceLength = $state<256 | 512>(DEFAULT_SETTINGS.maxSequenceLength);
+
+  /** Pixel sizes the loaded model accepts, and its default side. */
+  sizeLimits = $state.raw<SizeLimits>({ min: LIMITS.size.min, max: LIMITS.size.max });
+  sizeDefault = $state(DEFAULT_SETTINGS.width);
+
+  /** True once the person pressed Generate: from then on, field messages follow their edits. */
+  attempted = $state(false);
+
+  /** A model bundle URL that came with a shared link (filled in, never fetched by itself). */
+  linkedModel = $state<string | undefined>(undefined);
+
+  #sizeFromLink = false;
+
+  readonly values: FormSettings = $derived({
+    prompt: this.prompt,
+    state1: this.state1,
+    state2: this.state2,
+    strength: this.strength,
+    frames: this.frames,
+    iterations: this.iterations,
+    steps: this.steps,
+    guidanceScale: this.guidanceScale,
+    seed: this.seed,
+    randomizeSeed: this.randomizeSeed,
+    width: this.width,
+    height: this.height,
+    maxSequenceLength: this.maxSequenceLength,
+  });
+
+  readonly checked: Checked = $derived(checkAll(this.values, this.sizeLimits, this.sizeDefault));
+
+  /** Messages to show under fields (only after a first attempt, so a fresh form is not all red). */
+  readonly errors: FieldErrors = $derived(this.attempted && !this.checked.ok ? this.checked.errors : {});
+
+  readonly widthOptions: number[] = $derived(sizeOptions(this.sizeLimits, this.sizeDefault, this.width));
+  readonly heightOptions: number[] = $derived(sizeOptions(this.sizeLimits, this.sizeDefault, this.height));
+
+  readonly unstable: boolean = $derived(this.strength > LIMITS.strength.unstableAbove);
+
+  set(patch: Partial<FormSettings>): void {
+    for (const [key, value] of Object.entries(patch) as [keyof FormSettings, never][]) {
+      if (value !== undefined) this[key] = value;
+    }
+  }
+
+  fill(example: Example): void {
+    this.set(example);
+  }
+
+  /** The query string that reproduces this form. */
+  query(model?: string): string {
+    return settingsToQuery(this.values, model);
+  }
+
+  /** Fills the form from a shared link's query string; nothing runs or downloads. */
+  restore(search: string): void {
+    const { settings, model } = queryToSettings(search);
+    this.set(settings);
+    this.#sizeFromLink = settings.width !== undefined || settings.height !== undefined;
+    this.linkedModel = model;
+  }
+
+  /** Follows a newly loaded model: its size limits, and its default size unless a link chose one that fits. */
+  applyModel(manifest: BundleManifest): void {
+    const limits = manifest.limits ? { min: manifest.limits.min_size, max: manifest.limits.max_size } : { min: LIMITS.size.min, max: LIMITS.size.max };
+    this.sizeLimits = limits;
+    this.sizeDefault = manifest.defaults.width;
+    const fits = (n: number) => Number.isFinite(n) && n >= limits.min && n <= limits.max;
+    if (!this.#sizeFromLink || !fits(this.width) || !fits(this.height)) {
+      this.width = manifest.defaults.width;
+      this.height = manifest.defaults.height;
+    }
+    this.#sizeFromLink = false;
+  }
+
+  /**
+   * Checks the form for a run. With "randomize" on, draws the seed now and shows it in the field,
+   * so the request that runs is exactly what the form shows.
+   */
+  prepare(): Checked {
+    this.attempted = true;
+    if (this.randomizeSeed) this.seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+    return this.checked;
+  }
+}
