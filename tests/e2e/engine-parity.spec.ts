@@ -1,6 +1,6 @@
 // The arbiter: the TypeScript pipeline against diffusers' FluxPipeline (+ CLIP-slider offset) on the
 // same tiny weights, with the reference's noise and template pairs injected, on both backends.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page, type Browser } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 
 const index = JSON.parse(readFileSync('tests/fixtures/reference/tiny/index.json', 'utf8')) as {
@@ -13,16 +13,24 @@ const TOLERANCE = {
   webgpu: { embeddings: 1e-3, latents: 1e-3, psnr: 45 },
 } as const;
 
-async function harness(page: Page) {
+// One page per backend for all cases: WebGPU compiles its shaders once (SwiftShader is slow at it).
+async function harness(browser: Browser, baseURL: string | undefined): Promise<Page> {
+  const page = await browser.newPage({ baseURL });
   await page.goto('/tests/pages/engine.html');
   await expect(page.locator('#status')).toHaveText('ready');
+  return page;
 }
 
 for (const backend of ['wasm', 'webgpu'] as const) {
   test.describe(`parity on ${backend}`, () => {
+    test.describe.configure({ mode: 'serial' });
+    let page: Page;
+    test.beforeAll(async ({ browser, baseURL }) => {
+      page = await harness(browser, baseURL);
+    });
+    test.afterAll(async () => page?.close());
     for (const { name } of index.generation_cases) {
-      test(name, async ({ page }) => {
-        await harness(page);
+      test(name, async () => {
         const m = await page.evaluate(([n, b]) => (window as any).runParity(n, b), [name, backend] as const);
         console.log(`[parity ${backend}] ${name}: ${JSON.stringify({ ...m, timings: undefined })}`);
         const tol = TOLERANCE[backend];

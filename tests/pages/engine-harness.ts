@@ -96,7 +96,8 @@ function requestFor(c: GenerationCase, d: DirectionCase): RenderRequest {
   };
 }
 
-const MANIFEST = { manifestUrl: '/models/tiny/manifest.json' };
+// ?bundle=<manifest URL> points the harness at another bundle (benchmarks, scratch exports).
+const MANIFEST = { manifestUrl: new URLSearchParams(location.search).get('bundle') ?? '/models/tiny/manifest.json' };
 
 /** Runs one generation case and returns the worst distances to the reference. */
 async function runParity(name: string, backend: Backend) {
