@@ -16,7 +16,8 @@ describe('incremental sha256', () => {
 
   it('matches node:crypto for every length around the block and padding edges', () => {
     const data = randomBytes(300);
-    for (let n = 0; n <= 300; n++) expect(new Sha256().update(data.subarray(0, n)).hex(), `length ${n}`).toBe(reference(data.subarray(0, n)));
+    for (let n = 0; n <= 300; n++)
+      expect(new Sha256().update(data.subarray(0, n)).hex(), `length ${n}`).toBe(reference(data.subarray(0, n)));
   });
 
   it('gives the same hash however the input is split', () => {

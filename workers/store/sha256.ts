@@ -49,7 +49,7 @@ function compress(H: Int32Array, data: Uint8Array, offset: number, blocks: numbe
     let w13 = (data[offset + 52]! << 24) | (data[offset + 53]! << 16) | (data[offset + 54]! << 8) | data[offset + 55]!;
     let w14 = (data[offset + 56]! << 24) | (data[offset + 57]! << 16) | (data[offset + 58]! << 8) | data[offset + 59]!;
     let w15 = (data[offset + 60]! << 24) | (data[offset + 61]! << 16) | (data[offset + 62]! << 8) | data[offset + 63]!;
-    let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7, t = 0;
+    let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7, t: number;
     for (let i = 0; i < 64; i += 16) {
       // w0..w15 hold the message schedule words of rounds i..i+15.
       if (i > 0) {

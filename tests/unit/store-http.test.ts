@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { backoffMs, parseContentRange, planResponse, rangeHeader } from '../../workers/store/http';
+
+describe('range requests', () => {
+  it('asks for the rest of a file from the stored offset, and for the whole file from 0', () => {
+    expect(rangeHeader(0)).toEqual({});
+    expect(rangeHeader(1234)).toEqual({ Range: 'bytes=1234-' });
+  });
+
+  it('parses Content-Range', () => {
+    expect(parseContentRange('bytes 100-199/1000')).toEqual({ start: 100, end: 199, total: 1000 });
+    expect(parseContentRange('bytes 0-0/*')).toEqual({ start: 0, end: 0 });
+    expect(parseContentRange('BYTES 5-9/10')).toEqual({ start: 5, end: 9, total: 10 });
+    expect(parseContentRange('bytes */1000')).toBeUndefined();
+    expect(parseContentRange('bytes 9-5/10')).toBeUndefined();
+    expect(parseContentRange(null)).toBeUndefined();
+    expect(parseContentRange('items 1-2/3')).toBeUndefined();
+  });
+
+  it('reads a 206 that starts where it was asked to', () => {
+    expect(planResponse(206, 'bytes 500-999/1000', 500, 1000)).toEqual({ kind: 'read', skip: 0 });
+  });
+
+  it('skips the stored prefix when the host ignored Range and sent the whole file (200)', () => {
+    expect(planResponse(200, null, 500, 1000)).toEqual({ kind: 'read', skip: 500 });
+    expect(planResponse(200, null, 0, 1000)).toEqual({ kind: 'read', skip: 0 });
+  });
+
+  it('starts over when the range does not fit the host file', () => {
+    expect(planResponse(416, 'bytes */400', 500, 1000).kind).toBe('restart');
+    expect(planResponse(206, 'bytes 0-999/1000', 500, 1000).kind).toBe('restart');
+  });
+
+  it('reports a host file of another size than the manifest says', () => {
+    expect(planResponse(206, 'bytes 500-1999/2000', 500, 1000)).toEqual({ kind: 'size-mismatch', size: 2000 });
+  });
+
+  it('trusts a 206 whose Content-Range the host did not expose to CORS', () => {
+    expect(planResponse(206, null, 500, 1000)).toEqual({ kind: 'read', skip: 0 });
+    expect(planResponse(206, null, 0, 1000).kind).toBe('fail');
+  });
+
+  it('names 404, retries 5xx/408/429, fails other statuses', () => {
+    expect(planResponse(404, null, 0, 10).kind).toBe('not-found');
+    expect(planResponse(410, null, 0, 10).kind).toBe('not-found');
+    for (const status of [500, 502, 503, 504, 408, 429]) expect(planResponse(status, null, 0, 10).kind).toBe('retry');
+    for (const status of [401, 403, 400, 301]) expect(planResponse(status, null, 0, 10).kind).toBe('fail');
+  });
+
+  it('backs off by doubling, capped', () => {
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffMs(n, 500))).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
+    expect(backoffMs(3, 10, 25)).toBe(25);
+  });
+});

@@ -1,0 +1,472 @@
+// The model store's operations on whole bundles: plan, download (files in parallel, commit last),
+// open a stored bundle for the engine, report and delete. Worker-side; the comlink face is api.ts.
+import type { BundleSource } from '../../src/shared/api';
+import type { EventSink, GeneratorEvent } from '../../src/shared/events';
+import { AppError } from '../../src/shared/errors';
+import { assertManifest, bundleFiles, type BundleFile, type BundleManifest } from '../../src/shared/manifest';
+import type { DownloadPlan, DownloadResult, StorageEstimate, StorageReport, StoredBundle } from '../../src/shared/store-api';
+import type { FileReader } from '../runtime/ort';
+import { chunksCover } from './chunks';
+import { abortError, downloadFile, unreachable } from './downloader';
+import { fitsQuota, manifestProblem, planFiles, uniqueContents, type HeldFile } from './plan';
+import { formatBytes, RateMeter, Throttle } from './progress';
+import * as db from './shard-store';
+
+export interface StoreOptions {
+  /** Injectable for tests; the browser's fetch otherwise. */
+  fetch?: typeof fetch;
+  /** Largest chunk record (default 16 MiB). */
+  chunkBytes?: number;
+  /** Files downloaded at once (default 3). */
+  concurrency?: number;
+  /** Downloads of a file whose sha256 does not match, in all (default 3: the first and 2 retries). */
+  integrityAttempts?: number;
+  /** Broken connections in a row, without progress, before a file fails (default 4). */
+  networkRetries?: number;
+  /** First pause before a retry, doubling (default 500 ms). */
+  retryBaseMs?: number;
+  /** Shortest interval between two 'download' events of one file (default 100 ms). */
+  progressIntervalMs?: number;
+  /** Ask for persistent storage before downloading (default true; only a page can ask). */
+  persist?: boolean;
+  /** Stops the download between chunks. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULTS = {
+  chunkBytes: 16 * 1024 * 1024,
+  concurrency: 3,
+  integrityAttempts: 3,
+  networkRetries: 4,
+  retryBaseMs: 500,
+  progressIntervalMs: 100,
+};
+
+/** A bundle the store holds complete, as the engine reads it. */
+export interface CachedBundle {
+  manifest: BundleManifest;
+  read: FileReader;
+  version: string;
+  manifestUrl: string;
+}
+
+const absolute = (url: string) => new URL(url, self.location.href).href;
+
+/** Downloads in progress, by bundle id: one at a time per bundle, and deletable. */
+const active = new Map<string, { controller: AbortController; settled: Promise<unknown> }>();
+/** Files being written, by sha256: two bundles sharing a file never write it at once. */
+const writingContents = new Map<string, Promise<unknown>>();
+
+// ---------------------------------------------------------------------------------------------
+// Browser storage facts
+
+export async function estimateStorage(): Promise<StorageEstimate | undefined> {
+  try {
+    const e = await navigator.storage?.estimate?.();
+    return e && typeof e.quota === 'number' ? { usage: e.usage ?? 0, quota: e.quota } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function isPersisted(): Promise<boolean> {
+  try {
+    return (await navigator.storage?.persisted?.()) ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Asks the browser to keep the store's data. `navigator.storage.persist()` exists only on a page
+ * (Window), not in a worker: there `asked` is false and the app's page must ask.
+ */
+export async function requestPersist(): Promise<{ persisted: boolean; asked: boolean }> {
+  const storage = typeof navigator !== 'undefined' ? (navigator.storage as Partial<StorageManager> | undefined) : undefined;
+  if (typeof storage?.persist !== 'function') return { persisted: await isPersisted(), asked: false };
+  try {
+    return { persisted: await storage.persist(), asked: true };
+  } catch {
+    return { persisted: await isPersisted(), asked: true };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifests
+
+async function fetchManifest(manifestUrl: string, fetchFn: typeof fetch): Promise<BundleManifest> {
+  let response: Response;
+  try {
+    response = await fetchFn(manifestUrl, { cache: 'no-cache' });
+  } catch (error) {
+    throw unreachable(manifestUrl, error);
+  }
+  if (response.status === 404 || response.status === 410)
+    throw new AppError('NotFound', `No model bundle at ${manifestUrl} (${response.status}).`);
+  if (!response.ok) throw new AppError('DownloadFailed', `The model host answered ${response.status} for ${manifestUrl}.`);
+  let manifest: unknown;
+  try {
+    manifest = await response.json();
+  } catch {
+    throw new AppError('BundleInvalid', `${manifestUrl} is not valid JSON.`);
+  }
+  try {
+    assertManifest(manifest);
+  } catch (error) {
+    throw new AppError('BundleInvalid', `${manifestUrl}: ${(error as Error).message}.`);
+  }
+  const problem = manifestProblem(manifest);
+  if (problem) throw new AppError('BundleInvalid', `${manifestUrl}: ${problem}.`);
+  return manifest;
+}
+
+/** The manifest from the network; when the host cannot be reached, the stored one if a version is complete. */
+async function currentManifest(
+  manifestUrl: string,
+  fetchFn: typeof fetch,
+): Promise<{ manifest: BundleManifest; stored?: db.BundleRecord }> {
+  const committed = (await db.getBundleRecords('bundle')).find((r) => r.manifestUrl === manifestUrl);
+  try {
+    return { manifest: await fetchManifest(manifestUrl, fetchFn), ...(committed ? { stored: committed } : {}) };
+  } catch (error) {
+    const offline = error instanceof AppError && (error.name === 'Offline' || error.name === 'DownloadFailed');
+    if (offline && committed) return { manifest: committed.manifest, stored: committed };
+    throw error;
+  }
+}
+
+function heldFiles(records: Map<string, db.FileRecord>): Map<string, HeldFile> {
+  return new Map([...records].map(([sha, r]) => [sha, { stored: r.stored, complete: r.complete }]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plan and download
+
+async function makePlan(manifestUrl: string, manifest: BundleManifest, stored?: db.BundleRecord): Promise<DownloadPlan> {
+  const records = await db.getFileRecords(uniqueContents(manifest).map((f) => f.sha256));
+  const numbers = planFiles(manifest, heldFiles(records));
+  const [estimate, persisted] = await Promise.all([estimateStorage(), isPersisted()]);
+  return {
+    bundleId: manifest.id,
+    version: manifest.version,
+    ...(manifest.display_name ? { displayName: manifest.display_name } : {}),
+    manifestUrl,
+    ...numbers,
+    ...(stored ? { installedVersion: stored.version } : {}),
+    ...(estimate ? { estimate } : {}),
+    fits: fitsQuota(numbers.downloadBytes, estimate).fits,
+    persisted,
+  };
+}
+
+/** What a download of the bundle would fetch, whether it fits, and what is stored already. */
+export async function planDownload(source: BundleSource, options: StoreOptions = {}): Promise<DownloadPlan> {
+  const manifestUrl = absolute(source.manifestUrl);
+  const { manifest, stored } = await currentManifest(manifestUrl, options.fetch ?? fetch.bind(globalThis));
+  return makePlan(manifestUrl, manifest, stored);
+}
+
+function quotaError(plan: DownloadPlan): AppError {
+  const { usage = 0, quota = 0 } = plan.estimate ?? {};
+  const available = Math.max(0, quota - usage);
+  return new AppError(
+    'QuotaExceeded',
+    `${plan.displayName ?? plan.bundleId} needs ${formatBytes(plan.downloadBytes)} more (${plan.downloadBytes} bytes), but the browser lets this app store only ` +
+      `${formatBytes(available)} more (${available} bytes; ${usage} of ${quota} used). Free disk space or delete a stored model, then try again.`,
+  );
+}
+
+/** Sends events without ever letting the UI's callback (a comlink proxy) break the download. */
+function safeSink(onEvent: EventSink): EventSink {
+  return (event: GeneratorEvent) => {
+    try {
+      const result = onEvent(event) as unknown;
+      if (result instanceof Promise) result.catch(() => {});
+    } catch {
+      // The page went away; the download goes on and is stored.
+    }
+  };
+}
+
+/**
+ * Downloads what is missing of a bundle, then commits it (its bundle record is written last) and
+ * removes files no stored bundle uses any more. Rejects with named AppErrors.
+ */
+export async function downloadBundle(source: BundleSource, onEvent: EventSink, options: StoreOptions = {}): Promise<DownloadResult> {
+  const started = performance.now();
+  const opts = { ...DEFAULTS, ...options };
+  const fetchFn = options.fetch ?? fetch.bind(globalThis);
+  const emit = safeSink(onEvent);
+  const manifestUrl = absolute(source.manifestUrl);
+  const { manifest, stored } = await currentManifest(manifestUrl, fetchFn);
+  if (active.has(manifest.id)) throw new AppError('InvalidRequest', `${manifest.id} is already being downloaded.`);
+
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) controller.abort();
+  let settle!: () => void;
+  active.set(manifest.id, { controller, settled: new Promise<void>((resolve) => (settle = resolve)) });
+  try {
+    const plan = await makePlan(manifestUrl, manifest, stored);
+    // Before any byte moves: the browser must have room for what is missing.
+    if (!plan.fits) throw quotaError(plan);
+    const { persisted } = opts.persist ? await requestPersist() : { persisted: plan.persisted };
+    const reusedBytes = plan.files.reduce(
+      (n, f, i, all) => (f.state === 'complete' && all.findIndex((g) => g.sha256 === f.sha256) === i ? n + f.bytes : n),
+      0,
+    );
+    const record: db.BundleRecord = { id: manifest.id, version: manifest.version, manifestUrl, manifest, at: Date.now() };
+    const alreadyCommitted = stored?.version === manifest.version && plan.downloadBytes === 0;
+    let downloadedBytes = 0;
+    if (!alreadyCommitted) {
+      await db.putPending(record);
+      emit({ type: 'stage', stage: 'download' });
+      downloadedBytes = await downloadFiles(manifestUrl, manifest, plan, opts, fetchFn, controller.signal, emit);
+      if (controller.signal.aborted) throw abortError();
+      // The commit marker, written only now that every file is stored and verified.
+      await db.commitBundle({ ...record, at: Date.now() });
+    }
+    const removedBytes = await collectGarbage();
+    return {
+      bundleId: manifest.id,
+      version: manifest.version,
+      downloadedBytes,
+      reusedBytes,
+      removedBytes,
+      seconds: (performance.now() - started) / 1000,
+      persisted,
+    };
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    active.delete(manifest.id);
+    settle();
+  }
+}
+
+/** Runs the per-file downloads, a few at once; the first failure stops the others (they keep what they stored). */
+async function downloadFiles(
+  manifestUrl: string,
+  manifest: BundleManifest,
+  plan: DownloadPlan,
+  opts: typeof DEFAULTS,
+  fetchFn: typeof fetch,
+  outer: AbortSignal,
+  emit: EventSink,
+): Promise<number> {
+  const queue = uniqueContents(manifest).filter((f) => plan.files.find((p) => p.sha256 === f.sha256)?.state !== 'complete');
+  const stop = new AbortController();
+  const onOuter = () => stop.abort();
+  outer.addEventListener('abort', onOuter, { once: true });
+
+  // Progress: per file bytes received, the bundle's sum, a speed over the last seconds.
+  const received = new Map<string, number>(queue.map((f) => [f.sha256, plan.files.find((p) => p.sha256 === f.sha256)!.cachedBytes]));
+  const base = plan.cachedBytes - [...received.values()].reduce((a, b) => a + b, 0);
+  const sessionStart = [...received.values()].reduce((a, b) => a + b, 0);
+  const meter = new RateMeter();
+  const throttle = new Throttle(opts.progressIntervalMs);
+  const report = (file: BundleFile, bytes: number, force = false) => {
+    received.set(file.sha256, bytes);
+    const now = performance.now();
+    let sum = 0;
+    for (const n of received.values()) sum += n;
+    const bytesPerSecond = meter.sample(now, sum - sessionStart);
+    if (!throttle.pass(file.sha256, now, force || bytes === file.bytes)) return;
+    emit({
+      type: 'download',
+      file: file.path,
+      loaded: bytes,
+      total: file.bytes,
+      bundleLoaded: base + sum,
+      bundleTotal: plan.totalBytes,
+      bytesPerSecond,
+    });
+  };
+
+  let fetched = 0;
+  let firstError: unknown;
+  const next = () => queue.shift();
+  const worker = async () => {
+    for (let file = next(); file && !stop.signal.aborted; file = next()) {
+      const url = new URL(file.path, manifestUrl).href;
+      const one = file;
+      report(one, received.get(one.sha256) ?? 0, true);
+      try {
+        fetched += await withContentLock(one.sha256, () =>
+          downloadFile(url, one, {
+            fetch: fetchFn,
+            chunkBytes: opts.chunkBytes,
+            integrityAttempts: opts.integrityAttempts,
+            networkRetries: opts.networkRetries,
+            retryBaseMs: opts.retryBaseMs,
+            signal: stop.signal,
+            onBytes: (f, bytes) => report(f, bytes, bytes === 0),
+            onVerify: (f, ok, attempt) => emit({ type: 'verify', file: f.path, ok, attempt, attempts: opts.integrityAttempts }),
+          }),
+        );
+      } catch (error) {
+        if (firstError === undefined && !(error instanceof Error && error.name === 'AbortError' && !outer.aborted)) firstError = error;
+        stop.abort();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, queue.length)) }, worker));
+  } finally {
+    outer.removeEventListener('abort', onOuter);
+  }
+  if (firstError !== undefined) throw outer.aborted ? abortError() : firstError;
+  if (outer.aborted) throw abortError();
+  return fetched;
+}
+
+async function withContentLock<T>(sha256: string, work: () => Promise<T>): Promise<T> {
+  while (writingContents.has(sha256)) await writingContents.get(sha256)!.catch(() => {});
+  const running = work();
+  writingContents.set(sha256, running);
+  try {
+    return await running;
+  } finally {
+    writingContents.delete(sha256);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a stored bundle
+
+/** Throws StorageEvicted (and un-commits the bundle, so a download fetches what is missing). */
+async function evicted(record: db.BundleRecord, missing: BundleFile[]): Promise<never> {
+  await db.deleteContents(missing.map((f) => f.sha256));
+  await db.uncommitBundle({ ...record, at: Date.now() });
+  const bytes = missing.reduce((n, f) => n + f.bytes, 0);
+  throw new AppError(
+    'StorageEvicted',
+    `The browser removed stored data of ${record.manifest.display_name ?? record.id} (${missing.length} file(s), ${formatBytes(bytes)}). ` +
+      `Download it again: only the missing part will be fetched.`,
+  );
+}
+
+/** The files of a committed bundle whose stored chunks do not add up to the file. */
+async function missingFiles(manifest: BundleManifest): Promise<BundleFile[]> {
+  const contents = uniqueContents(manifest);
+  const shas = contents.map((f) => f.sha256);
+  const [records, chunks] = await Promise.all([db.getFileRecords(shas), db.getChunkSizes(shas)]);
+  return contents.filter((f) => !records.get(f.sha256)?.complete || !chunksCover(chunks.get(f.sha256) ?? [], f.bytes));
+}
+
+/**
+ * The stored bundle with this id or manifest URL, when one is complete; no network is used.
+ * Undefined when none is; StorageEvicted when one was committed but its data is gone.
+ */
+export async function findCachedBundle(ref: string): Promise<CachedBundle | undefined> {
+  if (typeof indexedDB === 'undefined') return undefined;
+  let url: string | undefined;
+  try {
+    url = absolute(ref);
+  } catch {
+    url = undefined;
+  }
+  const records = await db.getBundleRecords('bundle');
+  const record = records.find((r) => r.id === ref) ?? records.find((r) => r.manifestUrl === url);
+  if (!record) return undefined;
+  const missing = await missingFiles(record.manifest);
+  if (missing.length > 0) await evicted(record, missing);
+  const read: FileReader = async (file) => {
+    const chunks = await db.getChunks(file.sha256);
+    if (
+      !chunksCover(
+        chunks.map((c) => ({ offset: c.offset, size: c.blob.size })),
+        file.bytes,
+      )
+    )
+      await evicted(record, [file]);
+    // A Blob of the stored Blobs: no byte is copied into the JS heap here.
+    return new Blob(chunks.map((c) => c.blob));
+  };
+  return { manifest: record.manifest, read, version: record.version, manifestUrl: record.manifestUrl };
+}
+
+/** Like findCachedBundle, but a bundle that is not stored complete is an error (ModelNotDownloaded). */
+export async function openCachedBundle(ref: string): Promise<CachedBundle> {
+  const bundle = await findCachedBundle(ref);
+  if (!bundle) throw new AppError('ModelNotDownloaded', `${ref} is not stored on this device; download it first.`);
+  return bundle;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage report, deletion, garbage collection
+
+function describe(record: db.BundleRecord, state: StoredBundle['state'], files: Map<string, db.FileRecord>): StoredBundle {
+  const contents = uniqueContents(record.manifest);
+  let storedBytes = 0;
+  let completeFiles = 0;
+  for (const f of contents) {
+    const r = files.get(f.sha256);
+    if (r?.complete) completeFiles++;
+    storedBytes += r ? (r.complete ? f.bytes : Math.min(r.stored, f.bytes)) : 0;
+  }
+  return {
+    id: record.id,
+    version: record.version,
+    ...(record.manifest.display_name ? { displayName: record.manifest.display_name } : {}),
+    manifestUrl: record.manifestUrl,
+    state,
+    totalBytes: contents.reduce((n, f) => n + f.bytes, 0),
+    storedBytes,
+    files: contents.length,
+    completeFiles,
+    updatedAt: record.at,
+  };
+}
+
+export async function storageReport(): Promise<StorageReport> {
+  const [bundles, pending, fileList, estimate, persisted] = await Promise.all([
+    db.getBundleRecords('bundle'),
+    db.getBundleRecords('pending'),
+    db.getAllFileRecords(),
+    estimateStorage(),
+    isPersisted(),
+  ]);
+  const files = new Map(fileList.map((f) => [f.sha256, f]));
+  return {
+    bundles: [...bundles.map((b) => describe(b, 'complete', files)), ...pending.map((p) => describe(p, 'partial', files))],
+    usedBytes: fileList.reduce((n, f) => n + (f.complete ? f.bytes : f.stored), 0),
+    ...(estimate ? { estimate } : {}),
+    persisted,
+  };
+}
+
+/** Removes the data of files that no stored or pending bundle lists; returns the bytes freed. */
+export async function collectGarbage(): Promise<number> {
+  const [bundles, pending, fileList, chunked] = await Promise.all([
+    db.getBundleRecords('bundle'),
+    db.getBundleRecords('pending'),
+    db.getAllFileRecords(),
+    db.getChunkedContents(),
+  ]);
+  const keep = new Set<string>(writingContents.keys());
+  for (const r of [...bundles, ...pending]) for (const f of bundleFiles(r.manifest)) keep.add(f.sha256);
+  const drop = new Set<string>();
+  let bytes = 0;
+  for (const f of fileList) {
+    if (keep.has(f.sha256)) continue;
+    drop.add(f.sha256);
+    bytes += f.complete ? f.bytes : f.stored;
+  }
+  for (const sha of chunked) if (!keep.has(sha)) drop.add(sha);
+  await db.deleteContents([...drop]);
+  return bytes;
+}
+
+/** Deletes a bundle (its downloads are cancelled first), or everything the store holds. */
+export async function deleteBundle(id?: string): Promise<StorageReport> {
+  const stopping = [...active].filter(([bundleId]) => id === undefined || bundleId === id);
+  for (const [, run] of stopping) run.controller.abort();
+  await Promise.all(stopping.map(([, run]) => run.settled));
+  if (id === undefined) await db.clearAll();
+  else {
+    await db.deleteBundleRecords(id);
+    await collectGarbage();
+  }
+  return storageReport();
+}

@@ -1,0 +1,173 @@
+// The store's IndexedDB records (idb-keyval over one object store of our own). The only code that
+// touches IndexedDB. Keys are arrays, so one store holds every kind and ranges select a kind:
+//   ['chunk', sha256, offset]  → Blob: bytes [offset, offset + size) of the file with that content
+//   ['file', sha256]           → FileRecord: how much of that file is stored, and whether it is verified
+//   ['pending', bundleId]      → BundleRecord: a download started (its files are kept while it lasts)
+//   ['bundle', bundleId]       → BundleRecord: the commit marker, written last, once every file is verified
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import type { BundleManifest } from '../../src/shared/manifest';
+import { AppError } from '../../src/shared/errors';
+import type { Sha256State } from './sha256';
+
+export const DB_NAME = 'time-stream-models';
+export const STORE_NAME = 'records';
+
+/** One file's content in the store, keyed by its sha256. */
+export interface FileRecord {
+  sha256: string;
+  bytes: number;
+  /** Bytes stored, as chunks tiling [0, stored). */
+  stored: number;
+  /** True once all bytes are stored and their sha256 matched; never before. */
+  complete: boolean;
+  /** The hash of the stored prefix, so a resumed download goes on hashing (partial files only). */
+  hash?: Sha256State;
+  updatedAt: number;
+}
+
+/** A bundle version: committed (`bundle`) or being downloaded (`pending`). */
+export interface BundleRecord {
+  id: string;
+  version: string;
+  manifestUrl: string;
+  manifest: BundleManifest;
+  /** ms since the epoch: committed, or started. */
+  at: number;
+}
+
+export type BundleKind = 'bundle' | 'pending';
+
+let useStore: UseStore | undefined;
+const db = (): UseStore => (useStore ??= createStore(DB_NAME, STORE_NAME));
+
+const kindRange = (kind: string) => IDBKeyRange.bound([kind], [kind, []]);
+const chunkRange = (sha256: string) => IDBKeyRange.bound(['chunk', sha256], ['chunk', sha256, Infinity]);
+const request = <T>(r: IDBRequest<T>) => promisifyRequest(r);
+const committed = (s: IDBObjectStore) => promisifyRequest(s.transaction);
+
+/** True for the error IndexedDB raises (or aborts a transaction with) when the origin is out of quota. */
+export function isQuotaError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'QuotaExceededError';
+}
+
+/** Runs a write and rethrows a quota failure as the named AppError; never swallowed. */
+async function write(what: string, work: (s: IDBObjectStore) => void): Promise<void> {
+  try {
+    await db()('readwrite', (s) => {
+      work(s);
+      return committed(s);
+    });
+  } catch (error) {
+    if (isQuotaError(error)) {
+      throw new AppError(
+        'QuotaExceeded',
+        `The browser refused to store more (${what}): the storage quota is used up. Free some space, or delete a stored model.`,
+      );
+    }
+    throw error;
+  }
+}
+
+export function getFileRecords(sha256s: readonly string[]): Promise<Map<string, FileRecord>> {
+  return db()('readonly', async (s) => {
+    const records = await Promise.all(sha256s.map((sha) => request<FileRecord | undefined>(s.get(['file', sha]))));
+    return new Map(records.filter((r): r is FileRecord => !!r).map((r) => [r.sha256, r]));
+  });
+}
+
+export function getAllFileRecords(): Promise<FileRecord[]> {
+  return db()('readonly', (s) => request<FileRecord[]>(s.getAll(kindRange('file'))));
+}
+
+export function getBundleRecords(kind: BundleKind): Promise<BundleRecord[]> {
+  return db()('readonly', (s) => request<BundleRecord[]>(s.getAll(kindRange(kind))));
+}
+
+export function getBundleRecord(kind: BundleKind, id: string): Promise<BundleRecord | undefined> {
+  return db()('readonly', (s) => request<BundleRecord | undefined>(s.get([kind, id])));
+}
+
+/** Stores one chunk and the file's progress in ONE transaction: the two never disagree. */
+export function putChunk(offset: number, blob: Blob, record: FileRecord, what: string): Promise<void> {
+  return write(what, (s) => {
+    s.put(blob, ['chunk', record.sha256, offset]);
+    s.put(record, ['file', record.sha256]);
+  });
+}
+
+export function putFileRecord(record: FileRecord, what: string): Promise<void> {
+  return write(what, (s) => s.put(record, ['file', record.sha256]));
+}
+
+export function putPending(record: BundleRecord): Promise<void> {
+  return write(`the download record of ${record.id}`, (s) => s.put(record, ['pending', record.id]));
+}
+
+/** The commit: the bundle record goes in, its pending record goes out, together. */
+export function commitBundle(record: BundleRecord): Promise<void> {
+  return write(`the bundle record of ${record.id}`, (s) => {
+    s.put(record, ['bundle', record.id]);
+    s.delete(['pending', record.id]);
+  });
+}
+
+/** Turns a committed bundle back into a pending one (its data went missing). */
+export function uncommitBundle(record: BundleRecord): Promise<void> {
+  return write(`the download record of ${record.id}`, (s) => {
+    s.delete(['bundle', record.id]);
+    s.put(record, ['pending', record.id]);
+  });
+}
+
+export function deleteBundleRecords(id: string): Promise<void> {
+  return write(`the records of ${id}`, (s) => {
+    s.delete(['bundle', id]);
+    s.delete(['pending', id]);
+  });
+}
+
+/** A file's chunks in offset order, as Blob handles (their bytes stay on disk). */
+export function getChunks(sha256: string): Promise<{ offset: number; blob: Blob }[]> {
+  return db()('readonly', async (s) => {
+    const range = chunkRange(sha256);
+    const [keys, blobs] = await Promise.all([request(s.getAllKeys(range)), request<Blob[]>(s.getAll(range))]);
+    return keys.map((key, i) => ({ offset: (key as [string, string, number])[2], blob: blobs[i]! }));
+  });
+}
+
+/** Offsets and sizes of the chunks of many files, in one transaction (no bytes are read). */
+export function getChunkSizes(sha256s: readonly string[]): Promise<Map<string, { offset: number; size: number }[]>> {
+  return db()('readonly', async (s) => {
+    const lists = await Promise.all(
+      sha256s.map(async (sha) => {
+        const range = chunkRange(sha);
+        const [keys, blobs] = await Promise.all([request(s.getAllKeys(range)), request<Blob[]>(s.getAll(range))]);
+        return keys.map((key, i) => ({ offset: (key as [string, string, number])[2], size: blobs[i]?.size ?? 0 }));
+      }),
+    );
+    return new Map(sha256s.map((sha, i) => [sha, lists[i]!]));
+  });
+}
+
+/** The sha256 of every file that has chunks. */
+export function getChunkedContents(): Promise<Set<string>> {
+  return db()('readonly', async (s) => {
+    const keys = await request(s.getAllKeys(kindRange('chunk')));
+    return new Set(keys.map((key) => (key as [string, string, number])[1]));
+  });
+}
+
+/** Deletes files' chunks and records. Deleting is not refused for quota, so errors here are rethrown as they are. */
+export function deleteContents(sha256s: readonly string[]): Promise<void> {
+  if (sha256s.length === 0) return Promise.resolve();
+  return write('a deletion', (s) => {
+    for (const sha of sha256s) {
+      s.delete(chunkRange(sha));
+      s.delete(['file', sha]);
+    }
+  });
+}
+
+export function clearAll(): Promise<void> {
+  return write('a deletion', (s) => s.clear());
+}
