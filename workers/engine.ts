@@ -7,6 +7,7 @@ import { validateRequest, type RenderRequest } from '../src/shared/request';
 import { bundleSizes } from '../src/shared/manifest';
 import { AppError } from '../src/shared/errors';
 import { fetchManifest, urlReader } from './bundle-url';
+import { findCachedBundle } from './store/bundles';
 import { runJob, CancelFlag, type LoadedBundle, type PipelineHooks } from './pipeline/run';
 import { rememberFrames } from './frame-store';
 
@@ -21,6 +22,9 @@ export async function chooseBackend(prefer?: Backend): Promise<{ backend: Backen
 
 export async function loadBundle(source: BundleSource, backend: Backend): Promise<LoadedBundle> {
   const manifestUrl = new URL(source.manifestUrl, self.location.href).href;
+  // A bundle the model store holds complete is read from IndexedDB, without the network.
+  const cached = await findCachedBundle(manifestUrl);
+  if (cached) return { manifest: cached.manifest, read: cached.read, backend };
   const manifest = await fetchManifest(manifestUrl);
   return { manifest, read: urlReader(manifestUrl), backend };
 }
@@ -63,7 +67,7 @@ export async function render(job: JobId, source: BundleSource, input: RenderRequ
       backend,
       width: request.width,
       height: request.height,
-      frames: output.frames.map(({ index, scale }) => ({ index, scale })),
+      frames: output.frames.map(({ index, scale, cached }) => ({ index, scale, cached })),
       timings: output.timings,
     };
   } finally {

@@ -34,6 +34,8 @@ export interface BundleInfo {
 export interface FrameInfo {
   index: number;
   scale: number;
+  /** Taken from the frame cache (an earlier job rendered it with the same inputs). */
+  cached: boolean;
 }
 
 export interface RenderResult {

@@ -17,9 +17,14 @@ export type GeneratorEvent =
   /** The execution provider the engine runs on; `reason` says why it is not WebGPU. */
   | { type: 'backend'; backend: Backend; reason?: string }
   | { type: 'progress'; stage: StageName; done: number; total: number; frame?: number; frames?: number; step?: number; steps?: number }
-  /** A finished frame as RGBA pixels (transferred, not copied). */
+  /**
+   * A finished frame as RGBA pixels (transferred, not copied). Frames arrive coarse to fine (the ends
+   * and the middle first), not in index order; cached frames arrive first.
+   */
   | { type: 'frame'; index: number; count: number; scale: number; width: number; height: number; rgba: Uint8ClampedArray }
   | { type: 'download'; file: string; loaded: number; total: number; bundleLoaded: number; bundleTotal: number; bytesPerSecond: number }
+  /** Model store: a downloaded file checked against its sha256. `ok: false` discards it; it is fetched again while attempt < attempts. */
+  | { type: 'verify'; file: string; ok: boolean; attempt: number; attempts: number }
   | { type: 'warning'; code: string; detail?: string };
 
 export type EventSink = (event: GeneratorEvent) => void;

@@ -12,9 +12,11 @@ test('the same request twice gives identical frames (wasm)', async ({ page }) =>
   await harness(page);
   const [a, b] = await page.evaluate(async (req) => {
     const w = window as any;
-    return [await w.runPlain(req, 'wasm', 'a'), await w.runPlain(req, 'wasm', 'b')];
+    // The frame cache is off: the second job really renders again.
+    return [await w.runPlain(req, 'wasm', 'a', undefined, false), await w.runPlain(req, 'wasm', 'b', undefined, false)];
   }, small);
   expect(a.error).toBeNull();
+  expect(b.rendered).toEqual([0, 2, 1]);
   expect(a.frames).toHaveLength(3);
   expect(a.frames).toEqual(b.frames);
   // Different seeds give different frames.
@@ -51,4 +53,23 @@ test('WebGPU is used when the adapter exists, and reported', async ({ page }) =>
   expect(r.error).toBeNull();
   expect(r.result.backend).toBe('webgpu');
   expect(r.events).toContain('backend');
+});
+
+test('the frame cache: a repeated job renders nothing, 3 -> 5 frames renders only the 2 new ones', async ({ page }) => {
+  await harness(page);
+  const r = await page.evaluate(async (req) => {
+    const w = window as any;
+    const first = await w.runPlain(req, 'wasm', 'c1');
+    const again = await w.runPlain(req, 'wasm', 'c2');
+    const more = await w.runPlain({ ...req, frames: 5 }, 'wasm', 'c3');
+    const fresh = await w.runPlain({ ...req, frames: 5 }, 'wasm', 'c4', undefined, false);
+    return { first, again, more, fresh };
+  }, small);
+  expect(r.first.rendered).toEqual([0, 2, 1]);
+  expect(r.again.rendered).toEqual([]);
+  expect(r.again.sessions).toEqual([]);
+  expect(r.again.frames).toEqual(r.first.frames);
+  expect(r.more.rendered.sort()).toEqual([1, 3]);
+  // Cached frames are the same pixels a fresh render gives.
+  expect(r.more.frames).toEqual(r.fresh.frames);
 });

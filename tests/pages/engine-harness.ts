@@ -4,6 +4,10 @@ import { render, engine } from '../../workers/engine';
 import type { Backend, GeneratorEvent } from '../../src/shared/events';
 import type { RenderRequest } from '../../src/shared/request';
 import { DEFAULT_REQUEST } from '../../src/shared/request';
+import { trackGpuMemory, gpuMemory, resetGpuPeak } from '../../workers/runtime/gpu-memory';
+
+// Count WebGPU buffer bytes before onnxruntime-web creates its device.
+trackGpuMemory();
 
 interface TensorRef {
   file: string;
@@ -154,7 +158,7 @@ async function runParity(name: string, backend: Backend) {
  * Runs a request with the engine's own seeded noise and direction. With `cancelAtStep`, cancels the
  * job when that denoising step starts. Returns the frames' bytes, the events, and the error name.
  */
-async function runPlain(request: Partial<RenderRequest>, backend: Backend, job = 'plain', cancelAtStep?: number) {
+async function runPlain(request: Partial<RenderRequest>, backend: Backend, job = 'plain', cancelAtStep?: number, frameCache = true) {
   const frames: number[][] = [];
   const events: string[] = [];
   const sessions: string[] = [];
@@ -169,8 +173,9 @@ async function runPlain(request: Partial<RenderRequest>, backend: Backend, job =
         }
       } else events.push(e.type === 'stage' ? `stage:${e.stage}` : e.type);
       if (e.type === 'frame') frames[e.index] = Array.from(e.rgba);
-    }, { backend, hooks: { onTiming: (stage) => stage.startsWith('session:') && sessions.push(stage) } });
-    return { result, frames, events, sessions, error: null };
+    }, { backend, hooks: { frameCache, onTiming: (stage) => stage.startsWith('session:') && sessions.push(stage) } });
+    const rendered = result.frames.filter((f) => !f.cached).map((f) => f.index);
+    return { result, frames, events, sessions, rendered, error: null };
   } catch (error) {
     return { result: null, frames, events, sessions, error: { name: (error as Error).name, message: (error as Error).message } };
   }
@@ -179,12 +184,22 @@ async function runPlain(request: Partial<RenderRequest>, backend: Backend, job =
 /** One timed job: every stage's times (transformer per step) for the benchmark. */
 async function runBench(request: Partial<RenderRequest>, backend: Backend, directionBatch?: number, manifestUrl = MANIFEST.manifestUrl) {
   const times: Record<string, number[]> = {};
+  const gpu: { stage: string; liveBytes: number; peakBytes: number }[] = [];
   const start = performance.now();
+  resetGpuPeak();
   const result = await render(`bench-${performance.now()}`, { manifestUrl }, { ...DEFAULT_REQUEST, width: 64, height: 64, ...request }, () => {}, {
     backend,
-    hooks: { onTiming: (stage, ms) => (times[stage] ??= []).push(ms), ...(directionBatch ? { directionBatch } : {}) },
+    hooks: {
+      onTiming: (stage, ms) => {
+        (times[stage] ??= []).push(ms);
+        const m = gpuMemory();
+        gpu.push({ stage, liveBytes: m.liveBytes, peakBytes: m.peakBytes });
+        resetGpuPeak();
+      },
+      ...(directionBatch ? { directionBatch } : {}),
+    },
   });
-  return { backend: result.backend, wallMs: performance.now() - start, times };
+  return { backend: result.backend, wallMs: performance.now() - start, times, gpu, gpuAfter: gpuMemory() };
 }
 
 Object.assign(window, { runParity, runPlain, runBench, referenceIndex: index, engineRender: render });

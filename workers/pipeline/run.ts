@@ -13,8 +13,10 @@ import { FixedLengthTokenizer } from '../runtime/tokenizers';
 import { fluxSchedule, eulerStep } from './schedule';
 import { gaussianNoise } from './rng';
 import { latentShape, packLatents, unpackLatents, imageIds, textIds, toDecoderInput, tokenCount } from './latents';
-import { drawTemplatePairs, directionPrompts, DirectionMean, frameScales, shiftPooled, type TemplatePair } from './slider';
+import { drawTemplatePairs, directionPrompts, DirectionMean, shiftPooled, type TemplatePair } from './slider';
 import { decoderOutputToRgba } from './image';
+import { planFrames, progressiveOrder } from './frame-plan';
+import { FrameCache, frameKey } from './frame-cache';
 
 /** A bundle whose manifest is read, with a reader for its files. Sessions are made per stage. */
 export interface LoadedBundle {
@@ -43,19 +45,30 @@ export interface PipelineHooks {
   onStep?(frame: number, step: number, latents: Float32Array): void;
   onDecoded?(frame: number, image: Float32Array): void;
   onTiming?(stage: string, ms: number): void;
+  /** false: render every frame even when the frame cache has it (determinism tests, benchmarks). */
+  frameCache?: boolean;
   /** Prompts per CLIP run when finding the direction (default 32); 1 = the Space's one at a time (benchmark). */
   directionBatch?: number;
 }
 
 export interface JobOutput {
-  frames: { index: number; scale: number; rgba: Uint8ClampedArray<ArrayBuffer> }[];
+  /** In frame order. */
+  frames: { index: number; scale: number; cached: boolean; rgba: Uint8ClampedArray<ArrayBuffer> }[];
   timings: Record<string, number>;
 }
+
+const frameCache = new FrameCache();
 
 const DIRECTION_BATCH = 32;
 const directionCache = new Map<string, Float32Array>();
 
-export async function runJob(bundle: LoadedBundle, request: RenderRequest, emit: EventSink, cancel: CancelFlag, hooks: PipelineHooks = {}): Promise<JobOutput> {
+export async function runJob(
+  bundle: LoadedBundle,
+  request: RenderRequest,
+  emit: EventSink,
+  cancel: CancelFlag,
+  hooks: PipelineHooks = {},
+): Promise<JobOutput> {
   const { manifest } = bundle;
   const timings: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
@@ -68,85 +81,120 @@ export async function runJob(bundle: LoadedBundle, request: RenderRequest, emit:
       hooks.onTiming?.(stage, ms);
     }
   };
-  const session = (name: ComponentName) => timed(`session:${name}`, () => createSession(manifest.components[name], bundle.read, bundle.backend));
+  const session = (name: ComponentName) =>
+    timed(`session:${name}`, () => createSession(manifest.components[name], bundle.read, bundle.backend));
 
-  emit({ type: 'stage', stage: 'text' });
-  const tokenizers = await timed('tokenizers', () => loadTokenizers(bundle, request.maxSequenceLength));
-  const clipIds = tokenizers.clip.encode([request.prompt]);
-  const t5Ids = tokenizers.t5.encode([request.prompt]);
-
-  // T5 runs once per job; release it before anything else is loaded.
-  const t5 = await withSession(await session('t5'), (s) =>
-    timed('t5', async () => (await runF32(s, { input_ids: tensorI64(t5Ids, [1, t5Ids.length]) }, ['last_hidden_state']))[0]!),
-  );
-  cancel.check();
-
-  const { pooled, direction } = await withSession(await session('clip'), async (clip) => {
-    const encodePooled = async (ids: BigInt64Array, rows: number) =>
-      (await runF32(clip, { input_ids: tensorI64(ids, [rows, tokenizers.clip.maxLength]) }, ['pooled']))[0]!;
-    const pooled = await timed('clip', () => encodePooled(clipIds, 1));
-    emit({ type: 'stage', stage: 'direction' });
-    const direction = hooks.direction ?? (await timed('direction', () => findDirection(bundle, request, tokenizers.clip, encodePooled, emit, cancel, hooks)));
-    return { pooled, direction };
-  });
-  hooks.onEncoded?.({ clipIds, t5Ids, pooled, t5, direction });
-  cancel.check();
-
-  const shape = latentShape(request.width, request.height, manifest.vae.latent_channels, manifest.vae.spatial_factor);
-  const tokens = tokenCount(shape);
-  const noise = hooks.noise ?? packLatents(gaussianNoise(request.seed, tokens * 64), shape);
-  if (noise.length !== tokens * 64) throw new AppError('Internal', `injected noise has ${noise.length} values, expected ${tokens * 64}`);
-  const schedule = fluxSchedule(request.steps, manifest.scheduler.shift, manifest.scheduler.num_train_timesteps);
-  const scales = frameScales(request.strength, request.frames);
-  const textLength = t5Ids.length;
-  const fixedFeeds = {
-    encoder_hidden_states: tensorF32(t5, [1, textLength, t5.length / textLength]),
-    img_ids: tensorF32(imageIds(shape), [tokens, 3]),
-    txt_ids: tensorF32(textIds(textLength), [textLength, 3]),
-  };
-
-  emit({ type: 'stage', stage: 'denoise' });
-  const transformer = await session('transformer');
-  const decoder = await session('decoder').catch(async (e: unknown) => {
-    await transformer.release();
-    throw e;
-  });
+  // Frames already rendered with the same inputs come from the cache (never when tensors are injected).
+  const plan = planFrames(request.strength, request.frames);
+  const useCache = hooks.frameCache !== false && !hooks.noise && !hooks.direction && !hooks.pairs;
+  const keyOf = (scale: number) => frameKey({ bundleVersion: manifest.version, backend: bundle.backend, request, scale });
   const frames: JobOutput['frames'] = [];
-  try {
-    for (let f = 0; f < scales.length; f++) {
-      const scale = scales[f]!;
-      const pooledFrame = tensorF32(shiftPooled(pooled, direction, scale), [1, pooled.length]);
-      const x = Float32Array.from(noise);
-      for (let step = 0; step < request.steps; step++) {
-        cancel.check();
-        emit({ type: 'progress', stage: 'denoise', done: f * request.steps + step, total: scales.length * request.steps, frame: f, frames: scales.length, step, steps: request.steps });
-        const [v] = await timed('transformer', () =>
-          runF32(transformer, {
-            ...fixedFeeds,
-            hidden_states: tensorF32(x, [1, tokens, 64]),
-            pooled_projections: pooledFrame,
-            timestep: tensorF32(schedule.timestepInputs.subarray(step, step + 1), [1]),
-          }, ['out']),
-        );
-        eulerStep(x, v!, schedule.sigmas[step]!, schedule.sigmas[step + 1]!);
-        hooks.onStep?.(f, step, Float32Array.from(x));
-      }
-      cancel.check();
-      const latents = toDecoderInput(unpackLatents(x, shape), manifest.vae.scaling_factor, manifest.vae.shift_factor);
-      const [image] = await timed('decode', () => runF32(decoder, { latents: tensorF32(latents, [1, shape.channels, shape.rows, shape.cols]) }, ['image']));
-      hooks.onDecoded?.(f, image!);
-      const rgba = decoderOutputToRgba(image!, request.width, request.height);
-      frames.push({ index: f, scale, rgba });
-      emit({ type: 'frame', index: f, count: scales.length, scale, width: request.width, height: request.height, rgba: rgba.slice() });
-    }
-  } finally {
-    await Promise.all([transformer.release(), decoder.release()]);
+  const todo: number[] = [];
+  for (const index of progressiveOrder(plan.length)) {
+    const { scale } = plan[index]!;
+    const cached = useCache ? frameCache.get(keyOf(scale)) : undefined;
+    if (cached) {
+      frames[index] = { index, scale, cached: true, rgba: cached };
+      emit({ type: 'frame', index, count: plan.length, scale, width: request.width, height: request.height, rgba: cached.slice() });
+    } else todo.push(index);
   }
-  emit({ type: 'progress', stage: 'denoise', done: scales.length * request.steps, total: scales.length * request.steps });
+  if (todo.length > 0) await renderFrames(todo);
   emit({ type: 'stage', stage: 'done' });
   return { frames, timings };
-}
 
+  async function renderFrames(todo: number[]): Promise<void> {
+    emit({ type: 'stage', stage: 'text' });
+    const tokenizers = await timed('tokenizers', () => loadTokenizers(bundle, request.maxSequenceLength));
+    const clipIds = tokenizers.clip.encode([request.prompt]);
+    const t5Ids = tokenizers.t5.encode([request.prompt]);
+
+    // T5 runs once per job; release it before anything else is loaded.
+    const t5 = await withSession(await session('t5'), (s) =>
+      timed('t5', async () => (await runF32(s, { input_ids: tensorI64(t5Ids, [1, t5Ids.length]) }, ['last_hidden_state']))[0]!),
+    );
+    cancel.check();
+
+    const { pooled, direction } = await withSession(await session('clip'), async (clip) => {
+      const encodePooled = async (ids: BigInt64Array, rows: number) =>
+        (await runF32(clip, { input_ids: tensorI64(ids, [rows, tokenizers.clip.maxLength]) }, ['pooled']))[0]!;
+      const pooled = await timed('clip', () => encodePooled(clipIds, 1));
+      emit({ type: 'stage', stage: 'direction' });
+      const direction =
+        hooks.direction ??
+        (await timed('direction', () => findDirection(bundle, request, tokenizers.clip, encodePooled, emit, cancel, hooks)));
+      return { pooled, direction };
+    });
+    hooks.onEncoded?.({ clipIds, t5Ids, pooled, t5, direction });
+    cancel.check();
+
+    const shape = latentShape(request.width, request.height, manifest.vae.latent_channels, manifest.vae.spatial_factor);
+    const tokens = tokenCount(shape);
+    const noise = hooks.noise ?? packLatents(gaussianNoise(request.seed, tokens * 64), shape);
+    if (noise.length !== tokens * 64) throw new AppError('Internal', `injected noise has ${noise.length} values, expected ${tokens * 64}`);
+    const schedule = fluxSchedule(request.steps, manifest.scheduler.shift, manifest.scheduler.num_train_timesteps);
+    const textLength = t5Ids.length;
+    const fixedFeeds = {
+      encoder_hidden_states: tensorF32(t5, [1, textLength, t5.length / textLength]),
+      img_ids: tensorF32(imageIds(shape), [tokens, 3]),
+      txt_ids: tensorF32(textIds(textLength), [textLength, 3]),
+    };
+
+    emit({ type: 'stage', stage: 'denoise' });
+    const transformer = await session('transformer');
+    const decoder = await session('decoder').catch(async (e: unknown) => {
+      await transformer.release();
+      throw e;
+    });
+    const total = todo.length * request.steps;
+    try {
+      for (const [k, f] of todo.entries()) {
+        const { scale } = plan[f]!;
+        const pooledFrame = tensorF32(shiftPooled(pooled, direction, scale), [1, pooled.length]);
+        const x = Float32Array.from(noise);
+        for (let step = 0; step < request.steps; step++) {
+          cancel.check();
+          emit({
+            type: 'progress',
+            stage: 'denoise',
+            done: k * request.steps + step,
+            total,
+            frame: k,
+            frames: todo.length,
+            step,
+            steps: request.steps,
+          });
+          const [v] = await timed('transformer', () =>
+            runF32(
+              transformer,
+              {
+                ...fixedFeeds,
+                hidden_states: tensorF32(x, [1, tokens, 64]),
+                pooled_projections: pooledFrame,
+                timestep: tensorF32(schedule.timestepInputs.subarray(step, step + 1), [1]),
+              },
+              ['out'],
+            ),
+          );
+          eulerStep(x, v!, schedule.sigmas[step]!, schedule.sigmas[step + 1]!);
+          hooks.onStep?.(f, step, Float32Array.from(x));
+        }
+        cancel.check();
+        const latents = toDecoderInput(unpackLatents(x, shape), manifest.vae.scaling_factor, manifest.vae.shift_factor);
+        const [image] = await timed('decode', () =>
+          runF32(decoder, { latents: tensorF32(latents, [1, shape.channels, shape.rows, shape.cols]) }, ['image']),
+        );
+        hooks.onDecoded?.(f, image!);
+        const rgba = decoderOutputToRgba(image!, request.width, request.height);
+        frames[f] = { index: f, scale, cached: false, rgba };
+        if (useCache) frameCache.set(keyOf(scale), rgba);
+        emit({ type: 'frame', index: f, count: plan.length, scale, width: request.width, height: request.height, rgba: rgba.slice() });
+      }
+    } finally {
+      await Promise.all([transformer.release(), decoder.release()]);
+    }
+    emit({ type: 'progress', stage: 'denoise', done: total, total });
+  }
+}
 async function withSession<T>(session: OrtSession, work: (s: OrtSession) => Promise<T>): Promise<T> {
   try {
     return await work(session);
@@ -167,7 +215,14 @@ async function findDirection(
 ): Promise<Float32Array> {
   const injectedPairs = hooks.pairs;
   const batch = hooks.directionBatch ?? DIRECTION_BATCH;
-  const key = JSON.stringify([bundle.manifest.version, request.state1, request.state2, request.iterations, request.seed, injectedPairs ?? null]);
+  const key = JSON.stringify([
+    bundle.manifest.version,
+    request.state1,
+    request.state2,
+    request.iterations,
+    request.seed,
+    injectedPairs ?? null,
+  ]);
   const cached = hooks.directionBatch === undefined ? directionCache.get(key) : undefined;
   if (cached) return cached;
   // The Space's target is the 2nd state and its opposite the 1st.
@@ -223,7 +278,11 @@ function loadTokenizers(bundle: LoadedBundle, t5Length: number) {
         return JSON.parse(text) as Record<string, unknown>;
       };
       const make = async (spec: BundleManifest['tokenizers']['clip'], maxLength: number) =>
-        new FixedLengthTokenizer(await readJson(spec.files, 'tokenizer.json'), await readJson(spec.files, 'tokenizer_config.json'), maxLength);
+        new FixedLengthTokenizer(
+          await readJson(spec.files, 'tokenizer.json'),
+          await readJson(spec.files, 'tokenizer_config.json'),
+          maxLength,
+        );
       const { clip, t5 } = bundle.manifest.tokenizers;
       return { clip: await make(clip, clip.max_length), t5: await make(t5, Math.min(t5Length, t5.max_length)) };
     })();
