@@ -292,7 +292,7 @@ async function downloadFiles(
       const one = file;
       report(one, received.get(one.sha256) ?? 0, true);
       try {
-        fetched += await withContentLock(one.sha256, () =>
+        const bytes = await withContentLock(one.sha256, () =>
           downloadFile(url, one, {
             fetch: fetchFn,
             chunkBytes: opts.chunkBytes,
@@ -304,6 +304,7 @@ async function downloadFiles(
             onVerify: (f, ok, attempt) => emit({ type: 'verify', file: f.path, ok, attempt, attempts: opts.integrityAttempts }),
           }),
         );
+        fetched += bytes;
       } catch (error) {
         if (firstError === undefined && !(error instanceof Error && error.name === 'AbortError' && !outer.aborted)) firstError = error;
         stop.abort();
