@@ -1,0 +1,156 @@
+// Model-store harness: the store's worker-side code run in this page (same IndexedDB, fetch and
+// Blob as in the worker), driven by tests/e2e/store.spec.ts and scripts/bench-store.mjs through
+// `window.storeTest`. Errors come back as { name, message }, the way comlink carries them.
+import { wrap, proxy, type Remote } from 'comlink';
+import * as store from '../../workers/store/bundles';
+import { DB_NAME, STORE_NAME } from '../../workers/store/shard-store';
+import type { GeneratorEvent } from '../../src/shared/events';
+import type { GeneratorApi } from '../../src/shared/api';
+import { bundleFiles } from '../../src/shared/manifest';
+
+type Failure = { error: { name: string; message: string } };
+const failure = (error: unknown): Failure => ({
+  error: { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) },
+});
+async function settle<T>(work: () => Promise<T>): Promise<T | Failure> {
+  try {
+    return await work();
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+const toHex = (buffer: ArrayBuffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** Heap samples while `work` runs (Chromium's performance.memory; precise with --enable-precise-memory-info). */
+async function withHeap<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; heapBefore: number; heapPeak: number; heapAfter: number; ms: number }> {
+  const memory = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory;
+  const used = () => memory?.usedJSHeapSize ?? 0;
+  const heapBefore = used();
+  let heapPeak = heapBefore;
+  const timer = setInterval(() => (heapPeak = Math.max(heapPeak, used())), 5);
+  const start = performance.now();
+  try {
+    const value = await work();
+    heapPeak = Math.max(heapPeak, used());
+    return { value, heapBefore, heapPeak, heapAfter: used(), ms: performance.now() - start };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+let events: GeneratorEvent[] = [];
+let running: { controller: AbortController; done: Promise<unknown> } | undefined;
+let worker: Remote<GeneratorApi> | undefined;
+
+const api = {
+  options: {} as store.StoreOptions,
+  events: () => events,
+  clearEvents: () => void (events = []),
+
+  plan: (url: string) => settle(() => store.planDownload({ manifestUrl: url }, api.options)),
+
+  /** Downloads and waits; returns the result or the error. */
+  download: (url: string, options: store.StoreOptions = {}) =>
+    settle(() => store.downloadBundle({ manifestUrl: url }, (e) => events.push(e), { ...api.options, ...options })),
+
+  /** Starts a download without waiting (for cancel and reload tests). */
+  start(url: string, options: store.StoreOptions = {}) {
+    const controller = new AbortController();
+    const done = api.download(url, { ...options, signal: controller.signal });
+    running = { controller, done };
+  },
+  cancel: () => running?.controller.abort(),
+  wait: () => running?.done,
+
+  /** Opens a stored bundle and reads every file as the engine would; hashes them with WebCrypto. */
+  open: (ref: string, hash = true) =>
+    settle(async () => {
+      const opened = await withHeap(async () => {
+        const bundle = await store.openCachedBundle(ref);
+        const files = [];
+        for (const file of bundleFiles(bundle.manifest)) {
+          const blob = await bundle.read(file);
+          files.push({ path: file.path, size: blob instanceof Blob ? blob.size : blob.byteLength, isBlob: blob instanceof Blob, blob });
+        }
+        return { bundle, files };
+      });
+      const files = [];
+      for (const f of opened.value.files) {
+        const sha256 =
+          hash && f.blob instanceof Blob ? toHex(await crypto.subtle.digest('SHA-256', await f.blob.arrayBuffer())) : undefined;
+        files.push({ path: f.path, size: f.size, isBlob: f.isBlob, sha256 });
+      }
+      return {
+        version: opened.value.bundle.version,
+        files,
+        ms: opened.ms,
+        heapBefore: opened.heapBefore,
+        heapPeak: opened.heapPeak,
+        heapAfter: opened.heapAfter,
+      };
+    }),
+
+  /** The engine's loadBundle (workers/engine.ts), which should take a complete bundle from the store. */
+  /** Imports the engine (and onnxruntime-web) ahead, e.g. before going offline: the dev server serves modules. */
+  loadEngine: async () => void (await import('../../workers/engine')),
+  engineLoad: (url: string) =>
+    settle(async () => {
+      const { loadBundle } = await import('../../workers/engine');
+      const loaded = await loadBundle({ manifestUrl: url }, 'wasm');
+      const graph = await loaded.read(loaded.manifest.components.transformer.graph);
+      return {
+        id: loaded.manifest.id,
+        version: loaded.manifest.version,
+        graphIsBlob: graph instanceof Blob,
+        graphSize: graph instanceof Blob ? graph.size : graph.byteLength,
+      };
+    }),
+
+  storage: () => settle(() => store.storageReport()),
+  deleteBundle: (id?: string) => settle(() => store.deleteBundle(id)),
+  persist: () => settle(() => store.requestPersist()),
+  estimate: () => navigator.storage.estimate(),
+
+  /** Deletes a file's chunk records behind the store's back, as an eviction would. */
+  evict: (sha256: string) =>
+    new Promise<number>((resolve, reject) => {
+      const open = indexedDB.open(DB_NAME);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction(STORE_NAME, 'readwrite');
+        const range = IDBKeyRange.bound(['chunk', sha256], ['chunk', sha256, Infinity]);
+        const count = tx.objectStore(STORE_NAME).count(range);
+        tx.objectStore(STORE_NAME).delete(range);
+        tx.oncomplete = () => (open.result.close(), resolve(count.result));
+        tx.onerror = () => reject(tx.error);
+      };
+    }),
+
+  /** The same store through the app's real worker and comlink (workers/generator.worker.ts). */
+  viaWorker: {
+    start() {
+      const w = new Worker(new URL('../../workers/generator.worker.ts', import.meta.url), { type: 'module', name: 'generator' });
+      worker = wrap<GeneratorApi>(w);
+      return worker.ping();
+    },
+    plan: (url: string) => settle(() => worker!.planDownload({ manifestUrl: url })),
+    download: (url: string) =>
+      settle(() =>
+        worker!.download(
+          'job-1',
+          { manifestUrl: url },
+          proxy((e: GeneratorEvent) => void events.push(e)),
+        ),
+      ),
+    storage: () => settle(() => worker!.storage()),
+    persist: () => settle(() => worker!.persist()),
+    deleteBundle: (id?: string) => settle(() => worker!.deleteBundle(id)),
+  },
+};
+
+export type StoreTest = typeof api;
+(window as unknown as { storeTest: StoreTest }).storeTest = api;
+document.getElementById('status')!.textContent = 'ready';
