@@ -16,12 +16,15 @@ Examples (from the repository root, with tools/export/.venv):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from . import models as M
+
+warnings.filterwarnings("ignore", category=FutureWarning)
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 EXPORT_ROOT = Path(__file__).resolve().parent.parent
 CACHE = EXPORT_ROOT / ".cache"

@@ -372,9 +372,28 @@ def op_set(model: onnx.ModelProto) -> list[str]:
 # --------------------------------------------------------------------------------------------- external data
 
 
+INLINE_MAX_ELEMENTS = 64
+
+
+def _numel(t: onnx.TensorProto) -> int:
+    n = 1
+    for d in t.dims:
+        n *= d
+    return n
+
+
+def is_inline_constant(t: onnx.TensorProto) -> bool:
+    """True for the small integer shape/axis constants that stay inside the graph (see write_sharded)."""
+    return t.data_type in INLINE_INT_TYPES and _numel(t) <= INLINE_MAX_ELEMENTS
+
+
 def write_sharded(model: onnx.ModelProto, out_dir: Path, stem: str, shard_limit: int = DEFAULT_SHARD_LIMIT) -> tuple[Path, list[Path]]:
-    """Save ``<stem>.onnx`` (structure only) and every initializer into ``<stem>.onnx.data.<k>`` shards, each at most
-    ``shard_limit`` bytes. Locations are basenames (the shards lie beside the graph)."""
+    """Save ``<stem>.onnx`` (structure + small integer constants) and every other initializer into ``<stem>.onnx.data.<k>`` shards, each at most
+    ``shard_limit`` bytes. Locations are basenames (the shards lie beside the graph).
+
+    Small initializers (shape/axis constants, scalars) stay inside the graph: onnxruntime-web's shape inference and
+    graph optimisers (e.g. MatMulScaleFusion) read them while the session is created and fail on external ones
+    ("Cannot parse data from external tensors", "Failed to get file size for external initializer")."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model = onnx.ModelProto.FromString(model.SerializeToString())
     shards: list[Path] = []
@@ -395,6 +414,8 @@ def write_sharded(model: onnx.ModelProto, out_dir: Path, stem: str, shard_limit:
     for t in model.graph.initializer:
         if t.data_location == TensorProto.EXTERNAL:
             raise ValueError(f"{t.name} already external")
+        if _numel(t) <= INLINE_MAX_ELEMENTS:
+            continue
         arr = numpy_helper.to_array(t)
         data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
         n = len(data)

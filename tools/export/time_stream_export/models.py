@@ -26,6 +26,15 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import torch  # noqa: E402
 
+try:  # no progress bars in logs
+    import diffusers.utils.logging as _dl
+    import transformers.utils.logging as _tl
+
+    _dl.disable_progress_bar()
+    _tl.disable_progress_bar()
+except Exception:  # pragma: no cover
+    pass
+
 SCHNELL_SCHEDULER = {
     "_class_name": "FlowMatchEulerDiscreteScheduler",
     "base_image_seq_len": 256,
@@ -145,7 +154,26 @@ def build_random(size: str = "tiny", seed: int = 0, t5_vocab_size: int | None = 
     _randomize_zero_inits(transformer, seed)
     seeded(4)
     decoder = AutoencoderTiny(**cfg["decoder"]).eval()
+    _calibrate_decoder(decoder, seed)
     return Components(clip, t5, transformer, decoder, source=f"random weights, tools/export --size {size} --seed {seed}")
+
+
+def _calibrate_decoder(vae: torch.nn.Module, seed: int) -> None:
+    """Rescale the random decoder's last conv so its raw output spans about 0.5 +- 0.3 per channel on unit-normal
+    latents (default init gives a nearly black image, which makes the RGB fixtures uninformative)."""
+    last = vae.decoder.layers[-1]
+    assert isinstance(last, torch.nn.Conv2d), type(last)
+    g = torch.Generator().manual_seed(seed * 1000 + 98)
+    z = torch.randn(4, vae.config.latent_channels, 8, 8, generator=g)
+    with torch.no_grad():
+        raw = (vae.decoder(z) + 1) / 2
+        mu = raw.mean(dim=(0, 2, 3))
+        sd = raw.std(dim=(0, 2, 3)).clamp_min(1e-6)
+        # rounded, so that a last-bit difference in the conv sums (another CPU) cannot change the weights
+        k = torch.round(0.3 / sd * 1000) / 1000
+        mu = torch.round(mu * 1000) / 1000
+        last.weight.mul_(k[:, None, None, None])
+        last.bias.copy_((last.bias - mu) * k + 0.5)
 
 
 def _randomize_zero_inits(module: torch.nn.Module, seed: int) -> None:
