@@ -173,6 +173,7 @@ export async function encodeVideo(
       if (next) onEvent({ type: 'warning', code: 'video-codec-fallback', detail: `${failure.message}; trying ${next}` });
     }
   }
-  const tried = skipped.map((s) => `${s.codec}: ${s.reason}`).join('; ');
+  // Each reason names its codec already.
+  const tried = skipped.map((s) => s.reason).join('; ');
   throw new AppError('EncoderUnsupported', `No video codec could make this ${resolved.container.toUpperCase()} video (${tried}).`);
 }
