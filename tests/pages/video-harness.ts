@@ -287,20 +287,25 @@ async function viaWorker(spec: RoundTripSpec) {
   }
 }
 
-/** Encode time per frame (ms) at a size for one codec, median of `runs` (forward loop, each frame once). */
+/**
+ * Encode time per frame (ms) at size x size for one codec: `count` frames, forward, each once; one
+ * warm-up run (encoder start-up, first-use compilation), then the median of `runs`.
+ */
 async function bench(codec: VideoCodecName, size: number, count: number, runs: number) {
-  const container: VideoContainer = codec === 'avc' ? 'mp4' : CODEC_ORDER.mp4.includes(codec) ? 'mp4' : 'webm';
+  const container: VideoContainer = CODEC_ORDER.mp4.includes(codec) ? 'mp4' : 'webm';
   const supported = (await codecs(container, size, size)).includes(codec);
-  if (!supported) return { codec, supported, msPerFrame: null, runs: [] as number[] };
+  if (!supported) return { codec, container, supported, msPerFrame: null, runs: [] as number[], bytes: 0 };
   const set = gradientFrames(size, size, count);
   const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
+  let bytes = 0;
+  for (let r = 0; r <= runs; r++) {
     const start = performance.now();
-    await encodeVideo(set, { container, codec, fps: 5 });
-    times.push((performance.now() - start) / count);
+    const result = await encodeVideo(set, { container, codec, fps: 5 });
+    if (r > 0) times.push((performance.now() - start) / count);
+    bytes = result.data.byteLength;
   }
   const sorted = [...times].sort((a, b) => a - b);
-  return { codec, supported, msPerFrame: sorted[Math.floor(sorted.length / 2)]!, runs: times };
+  return { codec, container, supported, msPerFrame: sorted[Math.floor(sorted.length / 2)]!, runs: times, bytes };
 }
 
 /**
