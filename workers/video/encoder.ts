@@ -32,7 +32,7 @@ function checkCancel(cancel: CancelToken): void {
 function isOutOfMemory(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'QuotaExceededError') return true;
-  return /out of memory|allocation failed|array buffer allocation|memory/i.test(error.message);
+  return /out of memory|allocation failed|cannot allocate|insufficient memory/i.test(error.message);
 }
 
 /** An encoder's failure as an AppError a person can act on; the codec is named in the message. */
