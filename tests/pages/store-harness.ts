@@ -4,6 +4,7 @@
 import { wrap, proxy, type Remote } from 'comlink';
 import * as store from '../../workers/store/bundles';
 import { DB_NAME, STORE_NAME } from '../../workers/store/shard-store';
+import { Sha256 } from '../../workers/store/sha256';
 import type { GeneratorEvent } from '../../src/shared/events';
 import type { GeneratorApi } from '../../src/shared/api';
 import { bundleFiles } from '../../src/shared/manifest';
@@ -55,6 +56,21 @@ const api = {
   /** Downloads and waits; returns the result or the error. */
   download: (url: string, options: store.StoreOptions = {}) =>
     settle(() => store.downloadBundle({ manifestUrl: url }, (e) => events.push(e), { ...api.options, ...options })),
+
+  /** Downloads with the JS heap sampled throughout (benchmark). */
+  downloadWithHeap: (url: string, options: store.StoreOptions = {}) =>
+    settle(() => withHeap(() => store.downloadBundle({ manifestUrl: url }, () => {}, { ...api.options, ...options }))),
+
+  /** MB/s of the store's SHA-256 on `mb` MB held in memory (benchmark context). */
+  hashSpeed(mb: number) {
+    const data = new Uint8Array(mb * 1e6);
+    for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
+    const start = performance.now();
+    const hash = new Sha256();
+    for (let o = 0; o < data.length; o += 65536) hash.update(data.subarray(o, o + 65536));
+    hash.hex();
+    return mb / ((performance.now() - start) / 1000);
+  },
 
   /** Starts a download without waiting (for cancel and reload tests). */
   start(url: string, options: store.StoreOptions = {}) {

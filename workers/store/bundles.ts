@@ -212,10 +212,8 @@ export async function downloadBundle(source: BundleSource, onEvent: EventSink, o
     // Before any byte moves: the browser must have room for what is missing.
     if (!plan.fits) throw quotaError(plan);
     const { persisted } = opts.persist ? await requestPersist() : { persisted: plan.persisted };
-    const reusedBytes = plan.files.reduce(
-      (n, f, i, all) => (f.state === 'complete' && all.findIndex((g) => g.sha256 === f.sha256) === i ? n + f.bytes : n),
-      0,
-    );
+    const complete = new Set(plan.files.filter((f) => f.state === 'complete').map((f) => f.sha256));
+    const reusedBytes = uniqueContents(manifest).reduce((n, f) => (complete.has(f.sha256) ? n + f.bytes : n), 0);
     const record: db.BundleRecord = { id: manifest.id, version: manifest.version, manifestUrl, manifest, at: Date.now() };
     const alreadyCommitted = stored?.version === manifest.version && plan.downloadBytes === 0;
     let downloadedBytes = 0;
@@ -305,6 +303,8 @@ async function downloadFiles(
           }),
         );
         fetched += bytes;
+        // Also when another download stored this content meanwhile: the file is there, whole.
+        report(one, one.bytes, true);
       } catch (error) {
         if (firstError === undefined && !(error instanceof Error && error.name === 'AbortError' && !outer.aborted)) firstError = error;
         stop.abort();
@@ -373,14 +373,9 @@ export async function findCachedBundle(ref: string): Promise<CachedBundle | unde
   const missing = await missingFiles(record.manifest);
   if (missing.length > 0) await evicted(record, missing);
   const read: FileReader = async (file) => {
-    const chunks = await db.getChunks(file.sha256);
-    if (
-      !chunksCover(
-        chunks.map((c) => ({ offset: c.offset, size: c.blob.size })),
-        file.bytes,
-      )
-    )
-      await evicted(record, [file]);
+    const { complete, chunks } = await db.getStoredFile(file.sha256);
+    const tiles = chunks.map((c) => ({ offset: c.offset, size: c.blob.size }));
+    if (!complete || !chunksCover(tiles, file.bytes)) await evicted(record, [file]);
     // A Blob of the stored Blobs: no byte is copied into the JS heap here.
     return new Blob(chunks.map((c) => c.blob));
   };

@@ -126,12 +126,19 @@ export function deleteBundleRecords(id: string): Promise<void> {
   });
 }
 
-/** A file's chunks in offset order, as Blob handles (their bytes stay on disk). */
-export function getChunks(sha256: string): Promise<{ offset: number; blob: Blob }[]> {
+/** Whether a file is complete, and its chunks in offset order as Blob handles (their bytes stay on disk), read together. */
+export function getStoredFile(sha256: string): Promise<{ complete: boolean; chunks: { offset: number; blob: Blob }[] }> {
   return db()('readonly', async (s) => {
     const range = chunkRange(sha256);
-    const [keys, blobs] = await Promise.all([request(s.getAllKeys(range)), request<Blob[]>(s.getAll(range))]);
-    return keys.map((key, i) => ({ offset: (key as [string, string, number])[2], blob: blobs[i]! }));
+    const [record, keys, blobs] = await Promise.all([
+      request<FileRecord | undefined>(s.get(['file', sha256])),
+      request(s.getAllKeys(range)),
+      request<Blob[]>(s.getAll(range)),
+    ]);
+    return {
+      complete: record?.complete === true,
+      chunks: keys.map((key, i) => ({ offset: (key as [string, string, number])[2], blob: blobs[i]! })),
+    };
   });
 }
 
