@@ -98,7 +98,7 @@ def write_bundle(
         if precision == "q4" and name in ex.QUANTIZED_COMPONENTS:
             model = ex.quantize_q4(model)
             comp_precision = "q4"
-        graph, shards = ex.write_sharded(model, out_dir, name, shard_limit)
+        graph, shards = ex.write_sharded(model, out_dir, name, shard_limit, copy=False)
         onnx.checker.check_model(str(graph))
         ins, outs = ex.component_io(name, mods[name])
         entry = {

@@ -224,8 +224,7 @@ def export_torch(name: str, module: Any) -> onnx.ModelProto:
             verbose=False,
             optimize=True,
         )
-    model = prog.model_proto
-    model = onnx.ModelProto.FromString(model.SerializeToString())  # detach from the program
+    model = prog.model_proto  # an in-memory proto (no serialisation: real components exceed protobuf's 2 GB)
     set_io_shapes(model, ins, outs)
     strip_metadata(model)
     gemm_to_matmul(model)
@@ -383,19 +382,29 @@ def _numel(t: onnx.TensorProto) -> int:
 
 
 def is_inline_constant(t: onnx.TensorProto) -> bool:
-    """True for the small integer shape/axis constants that stay inside the graph (see write_sharded)."""
-    return t.data_type in INLINE_INT_TYPES and _numel(t) <= INLINE_MAX_ELEMENTS
+    """True for the small initializers (shape/axis constants, scalars) that stay inside the graph (see write_sharded)."""
+    return _numel(t) <= INLINE_MAX_ELEMENTS
 
 
-def write_sharded(model: onnx.ModelProto, out_dir: Path, stem: str, shard_limit: int = DEFAULT_SHARD_LIMIT) -> tuple[Path, list[Path]]:
+def _copy_model(model: onnx.ModelProto) -> onnx.ModelProto:
+    m = onnx.ModelProto()
+    m.CopyFrom(model)  # no serialisation round trip (works past 2 GB)
+    return m
+
+
+def write_sharded(
+    model: onnx.ModelProto, out_dir: Path, stem: str, shard_limit: int = DEFAULT_SHARD_LIMIT, copy: bool = True
+) -> tuple[Path, list[Path]]:
     """Save ``<stem>.onnx`` (structure + small integer constants) and every other initializer into ``<stem>.onnx.data.<k>`` shards, each at most
-    ``shard_limit`` bytes. Locations are basenames (the shards lie beside the graph).
+    ``shard_limit`` bytes. Locations are basenames (the shards lie beside the graph). With ``copy=False`` the
+    given model is turned into the structure-only graph in place (saves memory for large components).
 
     Small initializers (shape/axis constants, scalars) stay inside the graph: onnxruntime-web's shape inference and
     graph optimisers (e.g. MatMulScaleFusion) read them while the session is created and fail on external ones
     ("Cannot parse data from external tensors", "Failed to get file size for external initializer")."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = onnx.ModelProto.FromString(model.SerializeToString())
+    if copy:
+        model = _copy_model(model)
     shards: list[Path] = []
     fh = None
     cur = 0
@@ -414,7 +423,7 @@ def write_sharded(model: onnx.ModelProto, out_dir: Path, stem: str, shard_limit:
     for t in model.graph.initializer:
         if t.data_location == TensorProto.EXTERNAL:
             raise ValueError(f"{t.name} already external")
-        if _numel(t) <= INLINE_MAX_ELEMENTS:
+        if is_inline_constant(t):
             continue
         arr = numpy_helper.to_array(t)
         data = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
