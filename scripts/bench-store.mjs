@@ -72,6 +72,15 @@ try {
   const hashMBs = await page.evaluate(() => window.storeTest.hashSpeed(128));
   console.log(`sha256 (store's incremental JS) in the page: ${hashMBs.toFixed(0)} MB/s`);
 
+  for (const [label, hash] of [
+    ['loopback fetch only (baseline)', false],
+    ['loopback fetch + sha256 (baseline)', true],
+  ]) {
+    const b = await page.evaluate(([u, h]) => window.storeTest.fetchOnly(u, h), [manifestUrl, hash]);
+    console.log(`${label}: ${fmt(b.bytes)} in ${b.seconds.toFixed(2)} s = ${(b.bytes / MB / b.seconds).toFixed(0)} MB/s`);
+  }
+  faults.resetStats();
+
   const options = { chunkBytes: chunkMiB * 1024 * 1024, concurrency };
   const run = await page.evaluate(([u, o]) => window.storeTest.downloadWithHeap(u, o), [manifestUrl, options]);
   if (run.error) throw new Error(`${run.error.name}: ${run.error.message}`);

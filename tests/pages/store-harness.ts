@@ -72,6 +72,27 @@ const api = {
     return mb / ((performance.now() - start) / 1000);
   },
 
+  /** Baselines for the benchmark: fetch every file of a bundle (3 at once), reading the body, optionally hashing it; nothing is stored. */
+  fetchOnly: async (url: string, hash: boolean) => {
+    const manifest = (await (await fetch(url, { cache: 'no-store' })).json()) as import('../../src/shared/manifest').BundleManifest;
+    const queue = bundleFiles(manifest);
+    const start = performance.now();
+    let bytes = 0;
+    const worker = async () => {
+      for (let file = queue.shift(); file; file = queue.shift()) {
+        const reader = (await fetch(new URL(file.path, url), { cache: 'no-store' })).body!.getReader();
+        const sha = hash ? new Sha256() : undefined;
+        for (let r = await reader.read(); !r.done; r = await reader.read()) {
+          bytes += r.value.length;
+          sha?.update(r.value);
+        }
+        if (sha && sha.hex() !== file.sha256) throw new Error(`${file.path}: hash mismatch`);
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
+    return { bytes, seconds: (performance.now() - start) / 1000 };
+  },
+
   /** Starts a download without waiting (for cancel and reload tests). */
   start(url: string, options: store.StoreOptions = {}) {
     const controller = new AbortController();
