@@ -116,12 +116,18 @@ function checkRoundTrip(
   expect(Math.abs(probe.duration - total)).toBeLessThan(0.01);
 }
 
-test.describe('video encoder', () => {
-  test.beforeEach(async ({ page }) => openHarness(page));
+// One harness page for the whole file: loading it is the slow part on a busy machine. Every test leaves
+// it as it found it (fault injection restores VideoEncoder; the worker test terminates its worker).
+let page: Page;
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  await openHarness(page);
+});
+test.afterAll(async () => page?.close());
 
-  test('MP4: negotiates the first codec the browser has, and every available codec round-trips in both loop modes', async ({
-    page,
-  }, info) => {
+test.describe('video encoder', () => {
+  test('MP4: negotiates the first codec the browser has, and every available codec round-trips in both loop modes', async () => {
+    const info = test.info();
     const available = await codecsOf(page, 'mp4', 64, 64);
     expect(available.length, 'this Chromium encodes at least one MP4 codec').toBeGreaterThan(0);
     const negotiated = await roundTrip(page, { width: 64, height: 64, count: 7, options: {} });
@@ -142,7 +148,8 @@ test.describe('video encoder', () => {
     }
   });
 
-  test('WebM: every available codec round-trips, ping-pong with holds', async ({ page }, info) => {
+  test('WebM: every available codec round-trips, ping-pong with holds', async () => {
+    const info = test.info();
     const available = await codecsOf(page, 'webm', 64, 64);
     expect(available.length).toBeGreaterThan(0);
     const negotiated = await roundTrip(page, { width: 64, height: 64, count: 3, options: { container: 'webm' } });
@@ -159,7 +166,8 @@ test.describe('video encoder', () => {
     }
   });
 
-  test('odd sizes: H.264 crops to even, the others keep the size', async ({ page }, info) => {
+  test('odd sizes: H.264 crops to even, the others keep the size', async () => {
+    const info = test.info();
     const available = await codecsOf(page, 'mp4', 51, 31);
     expect(available.length).toBeGreaterThan(0);
     for (const codec of available) {
@@ -170,7 +178,7 @@ test.describe('video encoder', () => {
     }
   });
 
-  test('cancel mid-encode stops before the next frame with AbortError', async ({ page }) => {
+  test('cancel mid-encode stops before the next frame with AbortError', async () => {
     const outcome = await page.evaluate(() =>
       window.videoHarness.cancelMidway({ width: 128, height: 128, count: 30, options: { loop: 'pingpong' }, after: 5 }),
     );
@@ -178,7 +186,7 @@ test.describe('video encoder', () => {
     expect(outcome.lastDone).toBe(5);
   });
 
-  test('encoder failures: the next codec takes over, or a named error says why', async ({ page }) => {
+  test('encoder failures: the next codec takes over, or a named error says why', async () => {
     const available = await codecsOf(page, 'mp4', 64, 64);
     test.skip(available.length < 2, 'needs two MP4 codecs to fall back between');
     const [first, second] = available as [VideoCodecName, VideoCodecName];
@@ -215,7 +223,7 @@ test.describe('video encoder', () => {
     expect(invalid.message).toMatch(/Frames per second must be between 1 and 30/);
   });
 
-  test('through the worker: events proxied, the file transferred, cancelVideo stops a job', async ({ page }) => {
+  test('through the worker: events proxied, the file transferred, cancelVideo stops a job', async () => {
     const r = await page.evaluate(() => window.videoHarness.viaWorker({ width: 64, height: 64, count: 7, options: {} }));
     expect(r.empty).toMatch(/^InvalidRequest: .*render a job first/);
     expect(r.result.isArrayBuffer).toBe(true);
@@ -229,14 +237,12 @@ test.describe('video encoder', () => {
 });
 
 test.describe('strip', () => {
-  test.beforeEach(async ({ page }) => openHarness(page));
-
   for (const spec of [
     { width: 64, height: 64, count: 7, options: { tileHeight: 32, captions: 'below' as const } },
     { width: 51, height: 31, count: 5, options: { captions: 'above' as const } },
     { width: 96, height: 64, count: 3, options: { tileHeight: 48 } },
   ]) {
-    test(`${spec.count} frames of ${spec.width}x${spec.height}, ${JSON.stringify(spec.options)}`, async ({ page }) => {
+    test(`${spec.count} frames of ${spec.width}x${spec.height}, ${JSON.stringify(spec.options)}`, async () => {
       const r = await page.evaluate((s) => window.videoHarness.strip(s), spec);
       const tileHeight = spec.options.tileHeight ?? 256; // the Space's default
       const tileWidth = Math.round((spec.width * tileHeight) / spec.height);
