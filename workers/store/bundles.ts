@@ -367,7 +367,13 @@ export async function findCachedBundle(ref: string): Promise<CachedBundle | unde
   } catch {
     url = undefined;
   }
-  const records = await db.getBundleRecords('bundle');
+  let records: db.BundleRecord[];
+  try {
+    records = await db.getBundleRecords('bundle');
+  } catch {
+    // No usable IndexedDB here (storage disabled, a private mode): nothing is stored.
+    return undefined;
+  }
   const record = records.find((r) => r.id === ref) ?? records.find((r) => r.manifestUrl === url);
   if (!record) return undefined;
   const missing = await missingFiles(record.manifest);
