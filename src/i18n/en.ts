@@ -58,8 +58,9 @@ export const en = {
     sizeHint: (min: number, max: number, def: number) =>
       `This model works from ${min} to ${max} px (default ${def}×${def}). FLUX.1-schnell defaults to 768×768.`,
     t5: 'T5 text length',
-    t5_512: '512 tokens (as the original)',
-    t5_256: '256 tokens (faster, as FLUX.1-schnell was trained)',
+    t5_512: '512 tokens',
+    t5_256: '256 tokens',
+    t5Hint: '512 as the original; 256 is faster and is the length FLUX.1-schnell was trained with.',
   },
   examples: {
     heading: 'Examples',
@@ -120,6 +121,7 @@ export const en = {
     active: 'In use',
     use: 'Use this model',
     useBuiltIn: 'Use the built-in model',
+    customSummary: 'from a bundle URL',
     customUrl: 'FLUX.1-schnell bundle URL',
     customHint: 'The address of a bundle’s manifest.json. Checking it reads only the manifest.',
     check: 'Check size',

@@ -17,8 +17,8 @@ export class AppState {
   readonly session = new Session(this.client);
   readonly models = new Models(this.client, (manifest) => this.settings.applyModel(manifest));
 
-  /** Options of the looping video (the original Space: 5 fps, forward loop). */
-  video = $state<VideoOptions>({ fps: 5, loop: 'forward' });
+  /** Options of the looping video (the original Space: 5 fps, forward loop). Plain, not $state: it is posted to the worker, and rune proxies cannot be cloned. */
+  readonly video: VideoOptions = { fps: 5, loop: 'forward' };
   /** A short confirmation (link copied), announced politely. */
   notice = $state<string | null>(null);
 

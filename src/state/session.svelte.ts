@@ -130,9 +130,9 @@ export class Session {
   }
 
   async #makeFiles(job: JobId, request: RenderRequest, videoOptions: VideoOptions): Promise<void> {
-    // The strip keeps each frame at its own size, as long as the row fits a canvas.
+    // Tiles at the frames' own height up to the original's 256 px, and never wider than a canvas allows.
     const fit = Math.floor(VIDEO_LIMITS.maxCanvasSide / request.frames / (request.width / request.height));
-    const tileHeight = Math.max(VIDEO_LIMITS.tileHeight.min, Math.min(request.height, VIDEO_LIMITS.tileHeight.max, fit));
+    const tileHeight = Math.max(VIDEO_LIMITS.tileHeight.min, Math.min(request.height, VIDEO_LIMITS.tileHeight.default, fit));
     try {
       const strip = await this.#client.renderStrip({ tileHeight, captions: 'none' });
       this.strip = toFileView(strip);
