@@ -1,0 +1,260 @@
+// The Time Stream page end to end on the built-in tiny bundle (Debian's Chromium, SwiftShader WebGPU).
+import { test, expect, type Page, type Download } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+
+const SHOTS = 'test-results/screenshots';
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+  expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+async function saved(download: Download): Promise<Buffer> {
+  const path = await download.path();
+  return readFileSync(path);
+}
+
+async function downloadOf(page: Page, click: () => Promise<void>): Promise<Download> {
+  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
+  return download;
+}
+
+async function openApp(page: Page, query = '') {
+  await page.goto(`/${query}`);
+  // The form follows the loaded model's sizes, so wait until the worker has read it.
+  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+}
+
+async function openAdvanced(page: Page) {
+  const details = page.getByTestId('advanced');
+  if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator('summary').click();
+}
+
+/** A small, fast job: few template pairs, one or two steps, small frames. */
+async function fillSmallJob(page: Page, { frames, steps, seed }: { frames: number; steps: number; seed?: number }) {
+  await openAdvanced(page);
+  await page.locator('#frames').fill(String(frames));
+  await page.locator('#iterations').fill('8');
+  await page.locator('#steps').fill(String(steps));
+  await page.locator('#t5').selectOption('256');
+  if (seed !== undefined) await page.locator('#seed').fill(String(seed));
+}
+
+/** Records every stage the progress view passes through. */
+async function watchStages(page: Page) {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __stages: string[] }).__stages = seen;
+    const el = document.querySelector('[data-testid="progress"]')!;
+    new MutationObserver(() => {
+      const stage = el.getAttribute('data-stage') ?? '';
+      if (stage && seen.at(-1) !== stage) seen.push(stage);
+    }).observe(el, { attributes: true, attributeFilter: ['data-stage'] });
+  });
+  return () => page.evaluate(() => (window as unknown as { __stages: string[] }).__stages);
+}
+
+// One page, two runs: the engine's first run pays for model and shader set-up, so the cancelled run
+// and the finished one share it. SwiftShader on a small machine is slow, hence the long timeout.
+test('fill the form, run, cancel mid-run, run again; progress, frames, slider, video and downloads', async ({ page }) => {
+  test.setTimeout(480_000);
+  await openApp(page);
+
+  // A long job, cancelled once it renders frames.
+  await fillSmallJob(page, { frames: 21, steps: 4 });
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'running');
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-stage', 'denoise', { timeout: 240_000 });
+  await expect(page.getByTestId('stage-detail')).toContainText(/Frame \d+ of 21/);
+  await page.getByTestId('cancel').click();
+  await expect(page.getByTestId('cancelled')).toBeVisible({ timeout: 60_000 });
+  // Cancelling is not an error.
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'cancelled');
+  expect(await page.getByTestId('gallery').locator('canvas').count()).toBeLessThan(21);
+
+  // The job that runs to the end.
+  await page.locator('#prompt').fill('a city street');
+  await page.locator('#state1').fill('1900');
+  await page.locator('#state2').fill('2100');
+  await page.locator('#strength').fill('2');
+  await fillSmallJob(page, { frames: 5, steps: 1, seed: 7 });
+  await expect(page.getByTestId('randomize')).not.toBeChecked();
+  await expect(page.locator('#width')).toHaveValue('64');
+
+  const stages = await watchStages(page);
+  // The page must stay responsive: the longest gap between main-thread timer ticks during the run.
+  // Coarse on purpose: on a loaded 2-core machine SwiftShader competes with the page for the CPU.
+  await page.evaluate(() => {
+    const w = window as unknown as { __maxGap: number; __tick: number };
+    w.__maxGap = 0;
+    w.__tick = performance.now();
+    setInterval(() => {
+      const now = performance.now();
+      w.__maxGap = Math.max(w.__maxGap, now - w.__tick);
+      w.__tick = now;
+    }, 20);
+  });
+
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'running');
+  await expect(page.getByTestId('cancel')).toBeEnabled();
+  await expect(page.getByTestId('finished')).toBeVisible({ timeout: 240_000 });
+
+  const passed = await stages();
+  expect(passed).toEqual(expect.arrayContaining(['load', 'direction', 'denoise', 'video', 'done']));
+  expect(passed.indexOf('denoise')).toBeLessThan(passed.indexOf('video'));
+  const maxGap = await page.evaluate(() => (window as unknown as { __maxGap: number }).__maxGap);
+  expect(maxGap, 'longest main-thread stall during the run (ms)').toBeLessThan(2500);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('video-error')).toHaveCount(0);
+
+  // Five frames, the slider on the middle one, labelled with the two states.
+  await expect(page.getByTestId('gallery').locator('canvas')).toHaveCount(5);
+  const slider = page.getByTestId('frame-slider');
+  await expect(slider).toHaveAttribute('max', '4');
+  await expect(slider).toHaveValue('2');
+  await expect(slider).toHaveAccessibleName(/1900.*2100/);
+  await expect(page.getByTestId('viewer-caption')).toContainText('Frame 3 of 5');
+  await expect(page.getByTestId('seed-used')).toContainText('7');
+  await expect(page.getByTestId('backend')).toBeVisible();
+
+  await slider.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('viewer-caption')).toContainText('Frame 4 of 5');
+  await page.keyboard.press('Home');
+  await expect(page.getByTestId('viewer-caption')).toContainText('Frame 1 of 5');
+  await expect(page.getByTestId('viewer-canvas')).toHaveAccessibleName(/Frame 1 of 5/);
+  await page.getByRole('button', { name: 'Show frame 5 in the viewer' }).click();
+  await expect(slider).toHaveValue('4');
+
+  // The looping video plays by itself, muted.
+  const video = page.getByTestId('video');
+  await expect(video).toBeVisible();
+  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState >= 2 && !v.paused && v.loop && v.muted)).toBe(true);
+  const frameCount = Number(await video.getAttribute('data-frame-count'));
+  expect(frameCount).toBe(5);
+
+  // Downloads: the video (frame count by ffprobe), the strip and one frame (PNG sizes).
+  const videoFile = await downloadOf(page, () => page.getByTestId('download-video').click());
+  expect(videoFile.suggestedFilename()).toMatch(/^time-stream_a-city-street_1900-to-2100_seed7\.(mp4|webm)$/);
+  const probe = JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'json', await videoFile.path()], {
+      encoding: 'utf8',
+    }),
+  ) as { streams: { nb_read_frames: string; width: number; height: number }[] };
+  expect(Number(probe.streams[0]!.nb_read_frames)).toBe(frameCount);
+  expect(probe.streams[0]!.width).toBe(64);
+
+  const strip = pngSize(await saved(await downloadOf(page, () => page.getByTestId('download-strip').click())));
+  expect(strip).toEqual({ width: 5 * 64, height: 64 });
+  const frameFile = await downloadOf(page, () => page.getByTestId('download-frame-0').click());
+  expect(frameFile.suggestedFilename()).toMatch(/_frame01\.png$/);
+  expect(pngSize(await saved(frameFile))).toEqual({ width: 64, height: 64 });
+
+  // Screenshots of the finished page, wide and narrow.
+  mkdirSync(SHOTS, { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: `${SHOTS}/finished-desktop-1280.png`, fullPage: true });
+  await page.setViewportSize({ width: 375, height: 812 });
+  await expect(page.getByTestId('generate')).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, 'horizontal overflow at 375 px').toBeLessThanOrEqual(0);
+  await page.screenshot({ path: `${SHOTS}/finished-phone-375.png`, fullPage: true });
+});
+
+test('each invalid input shows its message and nothing runs', async ({ page }) => {
+  await openApp(page);
+  await page.locator('#prompt').fill('   ');
+  await page.locator('#state2').fill('');
+  await page.locator('#strength').fill('5');
+  await openAdvanced(page);
+  await page.locator('#frames').fill('8');
+  await page.locator('#iterations').fill('401');
+  await page.locator('#steps').fill('0');
+  await page.locator('#guidance').fill('0');
+  await page.locator('#seed').fill('-1');
+  await page.getByTestId('generate').click();
+
+  const expected: [string, RegExp][] = [
+    ['prompt', /prompt is empty/i],
+    ['state2', /2nd state is empty/i],
+    ['strength', /between 0 and 4/],
+    ['frames', /odd/],
+    ['iterations', /between 0 and 400/],
+    ['steps', /between 1 and 4/],
+    ['guidance', /between 0.1 and 10/],
+    ['seed', /between 0 and/],
+  ];
+  for (const [id, message] of expected) {
+    await expect(page.getByTestId(`error-${id}`), id).toContainText(message);
+    await expect(page.locator(`#${id}`), id).toHaveAttribute('aria-invalid', 'true');
+  }
+  await expect(page.getByTestId('error-summary')).toContainText('8 fields');
+  await expect(page.locator('#prompt')).toBeFocused();
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'idle');
+  await expect(page.getByTestId('gallery')).toHaveCount(0);
+
+  // Messages follow the edits, and the Korean UI words them in Korean.
+  await page.locator('#frames').fill('9');
+  await expect(page.getByTestId('error-frames')).toHaveCount(0);
+  await page.getByTestId('lang-ko').click();
+  await expect(page.getByTestId('error-steps')).toContainText('추론 단계');
+  await page.getByTestId('lang-en').click();
+});
+
+test('Korean input shows the notice in both languages; the UI speaks Korean', async ({ page }) => {
+  await openApp(page);
+  await expect(page.getByTestId('korean-notice')).toHaveCount(0);
+  await page.locator('#state1').fill('신선한');
+  const notice = page.getByTestId('korean-notice');
+  await expect(notice).toContainText('optimised for English');
+  await expect(notice).toContainText('영어에 최적화');
+  await page.locator('#state1').fill('fresh');
+  await expect(notice).toHaveCount(0);
+
+  await page.getByTestId('lang-ko').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'ko');
+  await expect(page.getByTestId('generate')).toHaveText('생성');
+  await expect(page.getByLabel('프롬프트', { exact: true })).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId('generate')).toHaveText('생성');
+  await page.getByTestId('lang-en').click();
+  await expect(page.getByTestId('generate')).toHaveText('Generate');
+});
+
+test('a shared URL restores the form and starts nothing', async ({ page, context }) => {
+  await openApp(page, '?prompt=a%20kitchen&from=1950s&to=2050s&strength=2.2&frames=9&iterations=10&steps=2&guidance=1.5&seed=99&w=48&h=32&t5=256');
+  await expect(page.locator('#prompt')).toHaveValue('a kitchen');
+  await expect(page.locator('#state1')).toHaveValue('1950s');
+  await expect(page.locator('#state2')).toHaveValue('2050s');
+  await expect(page.locator('#strength')).toHaveValue('2.2');
+  await openAdvanced(page);
+  await expect(page.locator('#frames')).toHaveValue('9');
+  await expect(page.locator('#iterations')).toHaveValue('10');
+  await expect(page.locator('#steps')).toHaveValue('2');
+  await expect(page.locator('#guidance')).toHaveValue('1.5');
+  await expect(page.locator('#seed')).toHaveValue('99');
+  await expect(page.getByTestId('randomize')).not.toBeChecked();
+  await expect(page.locator('#width')).toHaveValue('48');
+  await expect(page.locator('#height')).toHaveValue('32');
+  await expect(page.locator('#t5')).toHaveValue('256');
+  await page.waitForTimeout(1000);
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'idle');
+
+  // The address bar follows edits, and that address restores the edit in a fresh page.
+  await page.locator('#state2').fill('2080s');
+  await expect.poll(() => new URL(page.url()).searchParams.get('to')).toBe('2080s');
+  const fresh = await context.newPage();
+  await openApp(fresh, new URL(page.url()).search);
+  await expect(fresh.locator('#state2')).toHaveValue('2080s');
+  await expect(fresh.locator('#prompt')).toHaveValue('a kitchen');
+
+  // An example fills the form (and the address).
+  await fresh.getByRole('button', { name: /a dog in the park, winter to summer/ }).click();
+  await expect(fresh.locator('#prompt')).toHaveValue('a dog in the park');
+  await expect(fresh.locator('#strength')).toHaveValue('1.5');
+});
