@@ -29,15 +29,14 @@ interface GenerationCase {
   steps: number;
   max_sequence_length: 256 | 512;
   strength: number;
-  frames: number;
+  frames_count: number;
   direction_case: string;
   clip_ids: TensorRef;
   t5_ids: TensorRef;
   pooled: TensorRef;
   t5_embeds: TensorRef;
   noise: TensorRef;
-  frames_data?: never;
-  [key: string]: unknown;
+  frames: FrameRef[];
 }
 interface FrameRef {
   scale: number;
@@ -48,7 +47,7 @@ interface FrameRef {
 interface ReferenceIndex {
   bundle: string;
   direction_cases: DirectionCase[];
-  generation_cases: (GenerationCase & { frames: number; frame_refs?: FrameRef[] })[];
+  generation_cases: GenerationCase[];
 }
 
 const FIXTURES = '/tests/fixtures/reference/tiny/';
@@ -90,7 +89,7 @@ function requestFor(c: GenerationCase, d: DirectionCase): RenderRequest {
     state1: d.opposite,
     state2: d.target,
     strength: c.strength,
-    frames: c.frames,
+    frames: c.frames_count,
     iterations: d.pairs.length,
     steps: c.steps,
     seed: 0,
@@ -109,7 +108,7 @@ async function runParity(name: string, backend: Backend) {
   const c = ref.generation_cases.find((g) => g.name === name);
   if (!c) throw new Error(`no case ${name}`);
   const d = ref.direction_cases.find((x) => x.name === c.direction_case)!;
-  const frameRefs = (c as unknown as { frames_data: FrameRef[] }).frames_data ?? (c as unknown as { frame_refs: FrameRef[] }).frame_refs;
+  const frameRefs = c.frames;
   const noise = (await loadTensor(c.noise)) as Float32Array;
   const steps: Float32Array[][] = [];
   const images: Float32Array[] = [];

@@ -8,7 +8,8 @@ import type { GeneratorEvent, EventSink, Backend } from '../../src/shared/events
 import type { RenderRequest } from '../../src/shared/request';
 import type { BundleManifest, ComponentName } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
-import { createSession, runF32, tensorF32, tensorI64, type FileReader, type OrtSession } from '../runtime/ort';
+import { runF32, tensorF32, tensorI64, type FileReader, type OrtSession } from '../runtime/ort';
+import { stageSessions } from './sessions';
 import { FixedLengthTokenizer } from '../runtime/tokenizers';
 import { fluxSchedule, eulerStep } from './schedule';
 import { gaussianNoise } from './rng';
@@ -81,8 +82,16 @@ export async function runJob(
       hooks.onTiming?.(stage, ms);
     }
   };
-  const session = (name: ComponentName) =>
-    timed(`session:${name}`, () => createSession(manifest.components[name], bundle.read, bundle.backend));
+  const sessions = stageSessions(manifest, bundle.read, bundle.backend);
+  const session = (name: ComponentName) => timed(`session:${name}`, () => sessions.open(name));
+  const withSession = async <T>(name: ComponentName, work: (s: OrtSession) => Promise<T>): Promise<T> => {
+    const s = await session(name);
+    try {
+      return await work(s);
+    } finally {
+      await sessions.close(name, s);
+    }
+  };
 
   // Frames already rendered with the same inputs come from the cache (never when tensors are injected).
   const plan = planFrames(request.strength, request.frames);
@@ -109,12 +118,12 @@ export async function runJob(
     const t5Ids = tokenizers.t5.encode([request.prompt]);
 
     // T5 runs once per job; release it before anything else is loaded.
-    const t5 = await withSession(await session('t5'), (s) =>
+    const t5 = await withSession('t5', (s) =>
       timed('t5', async () => (await runF32(s, { input_ids: tensorI64(t5Ids, [1, t5Ids.length]) }, ['last_hidden_state']))[0]!),
     );
     cancel.check();
 
-    const { pooled, direction } = await withSession(await session('clip'), async (clip) => {
+    const { pooled, direction } = await withSession('clip', async (clip) => {
       const encodePooled = async (ids: BigInt64Array, rows: number) =>
         (await runF32(clip, { input_ids: tensorI64(ids, [rows, tokenizers.clip.maxLength]) }, ['pooled']))[0]!;
       const pooled = await timed('clip', () => encodePooled(clipIds, 1));
@@ -142,7 +151,7 @@ export async function runJob(
     emit({ type: 'stage', stage: 'denoise' });
     const transformer = await session('transformer');
     const decoder = await session('decoder').catch(async (e: unknown) => {
-      await transformer.release();
+      await sessions.close('transformer', transformer);
       throw e;
     });
     const total = todo.length * request.steps;
@@ -190,16 +199,9 @@ export async function runJob(
         emit({ type: 'frame', index: f, count: plan.length, scale, width: request.width, height: request.height, rgba: rgba.slice() });
       }
     } finally {
-      await Promise.all([transformer.release(), decoder.release()]);
+      await Promise.all([sessions.close('transformer', transformer), sessions.close('decoder', decoder)]);
     }
     emit({ type: 'progress', stage: 'denoise', done: total, total });
-  }
-}
-async function withSession<T>(session: OrtSession, work: (s: OrtSession) => Promise<T>): Promise<T> {
-  try {
-    return await work(session);
-  } finally {
-    await session.release();
   }
 }
 
