@@ -1,5 +1,7 @@
-import { defineConfig } from 'vite';
+import { readFileSync } from 'node:fs';
+import { defineConfig, loadEnv } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { parseModelHosts, pwaPlugin } from './src/pwa/vite-plugin.js';
 
 // Cross-origin isolation lets onnxruntime-web use threaded wasm (SharedArrayBuffer).
 const isolationHeaders = {
@@ -8,12 +10,33 @@ const isolationHeaders = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-export default defineConfig({
-  plugins: [svelte()],
-  server: { headers: isolationHeaders, host: '127.0.0.1' },
-  preview: { headers: isolationHeaders, host: '127.0.0.1' },
-  worker: { format: 'es' },
-  // onnxruntime-web ships its own wasm loader; pre-bundling it breaks the wasm URL resolution.
-  optimizeDeps: { exclude: ['onnxruntime-web', '@huggingface/transformers'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+const ASSETS_DIR = 'assets';
+
+export default defineConfig(({ command, mode }) => {
+  // Build settings (docs/deploy.md): from the environment or a .env.production file.
+  const env = loadEnv(mode, process.cwd(), ['VITE_', 'BASE_PATH', 'APP_VERSION']);
+  const packageVersion = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  // './' (the default) makes the build work from any folder of any static host, sub-paths included;
+  // BASE_PATH=/time-stream/ pins an absolute one instead.
+  const base = env.BASE_PATH || './';
+  const relativeBase = command === 'build' && base.startsWith('.');
+
+  return {
+    base,
+    plugins: [svelte(), pwaPlugin({ modelHosts: parseModelHosts(env.VITE_MODEL_HOSTS), appVersion: env.APP_VERSION || packageVersion })],
+    define: relativeBase
+      ? {
+          // With a relative base Vite's BASE_URL is './', which the generation worker would resolve against
+          // its own URL (assets/…). Every chunk lives in assets/, so the app root is one folder up from it:
+          // an absolute URL that means the same thing on the page and in the worker.
+          'import.meta.env.BASE_URL': `new URL(${JSON.stringify('../'.repeat(ASSETS_DIR.split('/').length))}, import.meta.url).href`,
+        }
+      : {},
+    server: { headers: isolationHeaders, host: '127.0.0.1' },
+    preview: { headers: isolationHeaders, host: '127.0.0.1' },
+    worker: { format: 'es' },
+    // onnxruntime-web ships its own wasm loader; pre-bundling it breaks the wasm URL resolution.
+    optimizeDeps: { exclude: ['onnxruntime-web', '@huggingface/transformers'] },
+    build: { target: 'es2022', chunkSizeWarningLimit: 4096, assetsDir: ASSETS_DIR },
+  };
 });
