@@ -258,3 +258,74 @@ test('a shared URL restores the form and starts nothing', async ({ page, context
   await expect(fresh.locator('#prompt')).toHaveValue('a dog in the park');
   await expect(fresh.locator('#strength')).toHaveValue('1.5');
 });
+
+test('a bundle URL shows its size before download, downloads into the store, is used and deleted', async ({ page, baseURL }) => {
+  await openApp(page);
+  const panel = page.getByRole('region', { name: 'Model' });
+  await panel.getByText('from a bundle URL').click();
+  // A wrong address gets a named error in words, with what to do.
+  await page.locator('#bundle-url').fill(`${baseURL}/models/missing/manifest.json`);
+  await panel.getByRole('button', { name: 'Check size' }).click();
+  await expect(page.getByTestId('bundle-error')).toHaveAttribute('data-error-name', /^(NotFound|BundleInvalid)$/);
+  await expect(page.getByTestId('bundle-error')).toContainText(/Check the (model|bundle) URL/);
+
+  await page.locator('#bundle-url').fill(`${baseURL}/models/tiny/manifest.json`);
+  await panel.getByRole('button', { name: 'Check size' }).click();
+  await expect(page.getByTestId('custom-info')).toContainText('Tiny random FLUX.1-schnell');
+  await expect(page.getByTestId('download-size')).toContainText(/Download size: [\d.]+ MB/);
+  await expect(page.getByTestId('custom-info')).toContainText('Transformer');
+
+  await panel.getByRole('button', { name: 'Download' }).click();
+  await expect(panel.getByText('Downloaded and verified.')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('storage')).not.toContainText(/^Storage used by this site: 0 B/);
+  mkdirSync(SHOTS, { recursive: true });
+  await panel.screenshot({ path: `${SHOTS}/model-panel-downloaded.png` });
+
+  await panel.getByRole('button', { name: 'Use this model' }).click();
+  await expect(panel.locator('details .badge')).toHaveText('In use');
+  await expect.poll(() => new URL(page.url()).searchParams.get('model')).toBe(`${baseURL}/models/tiny/manifest.json`);
+
+  await panel.getByRole('button', { name: 'Delete from this device' }).click();
+  await expect(panel.getByText('Not downloaded; it is read from its address each run.')).toBeVisible();
+  await panel.getByRole('button', { name: 'Use the built-in model' }).click();
+  await expect(panel.locator('.title .badge')).toHaveText('In use');
+  await expect.poll(() => new URL(page.url()).searchParams.get('model')).toBeNull();
+});
+
+test('a link with a model URL fills it in and fetches nothing', async ({ page }) => {
+  const remote = 'https://models.example.invalid/flux-schnell/manifest.json';
+  const asked: string[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).hostname.endsWith('example.invalid')) asked.push(request.url());
+  });
+  await openApp(page, `?prompt=a%20house&model=${encodeURIComponent(remote)}`);
+  await expect(page.locator('#bundle-url')).toHaveValue(remote);
+  await expect(page.locator('#bundle-url')).toBeVisible();
+  await page.waitForTimeout(1000);
+  expect(asked).toEqual([]);
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'idle');
+});
+
+test('every control has a name, and keyboard focus is visible', async ({ page }) => {
+  await openApp(page);
+  // Tab from the top: the skip link, the two language buttons, then the prompt, with a visible outline.
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to the results' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await expect(page.locator('#prompt')).toBeFocused();
+  const outline = await page.locator('#prompt').evaluate((el) => getComputedStyle(el).outlineStyle);
+  expect(outline).not.toBe('none');
+
+  await openAdvanced(page);
+  await page.getByText('from a bundle URL').click();
+  const controls = page.locator('input, select, textarea, button, summary, a[href]');
+  const count = await controls.count();
+  expect(count).toBeGreaterThan(20);
+  for (let i = 0; i < count; i++) {
+    const control = controls.nth(i);
+    if (!(await control.isVisible())) continue;
+    await expect(control, await control.evaluate((el) => el.outerHTML.slice(0, 120))).toHaveAccessibleName(/\S/);
+  }
+});
