@@ -68,6 +68,13 @@ test('fill the form, run, cancel mid-run, run again; progress, frames, slider, v
   await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'running');
   await expect(page.getByTestId('progress')).toHaveAttribute('data-stage', 'denoise', { timeout: 240_000 });
   await expect(page.getByTestId('stage-detail')).toContainText(/Frame \d+ of 21/);
+  await expect(page.getByTestId('eta')).toContainText(/about .+ left/);
+  // The viewer works while frames arrive: the middle one is not there yet, so the nearest is shown.
+  await expect(page.getByTestId('viewer-canvas')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('viewer-caption')).toContainText(/Frame 11 is still rendering; showing frame \d+/);
+  await page.getByTestId('frame-slider').focus();
+  await page.keyboard.press('Home');
+  await expect(page.getByTestId('viewer-caption')).toContainText('Frame 1 of 21');
   await page.getByTestId('cancel').click();
   await expect(page.getByTestId('cancelled')).toBeVisible({ timeout: 60_000 });
   // Cancelling is not an error.
