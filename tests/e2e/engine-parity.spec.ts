@@ -17,7 +17,8 @@ const TOLERANCE = {
 async function harness(browser: Browser, baseURL: string | undefined): Promise<Page> {
   const page = await browser.newPage({ baseURL });
   await page.goto('/tests/pages/engine.html');
-  await expect(page.locator('#status')).toHaveText('ready');
+  // A cold dev server transforms onnxruntime-web and transformers.js on the first load: give it time.
+  await expect(page.locator('#status')).toHaveText('ready', { timeout: 180_000 });
   return page;
 }
 
