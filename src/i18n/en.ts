@@ -64,7 +64,8 @@ export const en = {
   },
   examples: {
     heading: 'Examples',
-    fill: (prompt: string, from: string, to: string, strength: number) => `Fill the form: ${prompt}, ${from} to ${to}, strength ${strength}`,
+    fill: (prompt: string, from: string, to: string, strength: number) =>
+      `Fill the form: ${prompt}, ${from} to ${to}, strength ${strength}`,
   },
   progress: {
     heading: 'Progress',
@@ -114,7 +115,8 @@ export const en = {
   model: {
     heading: 'Model',
     builtIn: 'Built-in tiny model (works offline)',
-    builtInNote: 'Nothing to download: it ships with the app. Its random weights make abstract colour fields, not pictures; it is here to show and test the whole pipeline.',
+    builtInNote:
+      'Nothing to download: it ships with the app. Its random weights make abstract colour fields, not pictures; it is here to show and test the whole pipeline.',
     reading: 'Reading the built-in model…',
     facts: (size: string, precision: string, version: string) => `${size} · ${precision} · version ${version}`,
     licence: (licence: string) => `Licence: ${licence}`,
@@ -151,7 +153,8 @@ export const en = {
     memory: (need: string, have: string) =>
       `Not enough GPU memory for this model: one piece needs ${need}, the GPU allows ${have}. Use a smaller model or another device.`,
     lowMemory: (need: string, have: string) => `This model needs about ${need}; the device reports ${have} of memory, so it may run out.`,
-    threads: (n: number, isolated: boolean) => `${n} CPU thread${n === 1 ? '' : 's'} for WebAssembly${isolated ? '' : ' (page not cross-origin isolated)'}.`,
+    threads: (n: number, isolated: boolean) =>
+      `${n} CPU thread${n === 1 ? '' : 's'} for WebAssembly${isolated ? '' : ' (page not cross-origin isolated)'}.`,
     isolated: (yes: boolean) => `Cross-origin isolated: ${yes ? 'yes' : 'no'}`,
     unknownAdapter: 'unnamed adapter',
   },
@@ -161,18 +164,33 @@ export const en = {
     dismiss: 'Dismiss',
     byName: {
       InvalidRequest: { what: 'Some settings are not valid.', action: 'Fix the marked field and try again.' },
-      WebGpuUnavailable: { what: 'WebGPU is not available in this browser.', action: 'Use a recent Chrome or Edge, or the built-in model on the CPU.' },
+      WebGpuUnavailable: {
+        what: 'WebGPU is not available in this browser.',
+        action: 'Use a recent Chrome or Edge, or the built-in model on the CPU.',
+      },
       BackendFailed: { what: 'The GPU backend could not start.', action: 'Reload the page; if it happens again, try another browser.' },
-      DeviceLost: { what: 'The GPU stopped responding.', action: 'Close other heavy tabs, reload, and try a smaller size or fewer frames.' },
+      DeviceLost: {
+        what: 'The GPU stopped responding.',
+        action: 'Close other heavy tabs, reload, and try a smaller size or fewer frames.',
+      },
       BundleInvalid: { what: 'That model bundle is not valid.', action: 'Check the bundle URL, or use the built-in model.' },
       DownloadFailed: { what: 'The model download failed.', action: 'Check the connection and try again; finished parts are kept.' },
       NotFound: { what: 'Nothing was found at that address.', action: 'Check the model URL.' },
       Offline: { what: 'The model host cannot be reached.', action: 'Reconnect, or use the built-in model, which works offline.' },
-      IntegrityMismatch: { what: 'A downloaded file does not match its checksum.', action: 'Delete the model in the model panel and download it again.' },
-      QuotaExceeded: { what: 'There is not enough storage space for the model.', action: 'Free some disk space or delete stored models, then try again.' },
+      IntegrityMismatch: {
+        what: 'A downloaded file does not match its checksum.',
+        action: 'Delete the model in the model panel and download it again.',
+      },
+      QuotaExceeded: {
+        what: 'There is not enough storage space for the model.',
+        action: 'Free some disk space or delete stored models, then try again.',
+      },
       StorageEvicted: { what: 'The browser removed the stored model.', action: 'Download it again, and allow the site to keep it.' },
       ModelNotDownloaded: { what: 'This model is not downloaded yet.', action: 'Download it in the model panel first.' },
-      EncoderUnsupported: { what: 'This browser cannot encode the video.', action: 'The frames and the strip are still here; Chrome or Edge can make the video.' },
+      EncoderUnsupported: {
+        what: 'This browser cannot encode the video.',
+        action: 'The frames and the strip are still here; Chrome or Edge can make the video.',
+      },
       OutOfMemory: { what: 'The device ran out of memory.', action: 'Try a smaller size or fewer frames, or close other tabs.' },
       AbortError: { what: 'Stopped.', action: '' },
       Internal: { what: 'Something unexpected went wrong.', action: 'Try again; if it keeps happening, reload the page.' },

@@ -112,7 +112,8 @@ export const ko: Messages = {
   model: {
     heading: '모델',
     builtIn: '내장 소형 모델 (오프라인 동작)',
-    builtInNote: '내려받을 것이 없습니다. 앱에 들어 있습니다. 무작위 가중치라 그림이 아닌 추상적인 색면을 만들며, 전체 파이프라인을 보여 주고 시험하는 용도입니다.',
+    builtInNote:
+      '내려받을 것이 없습니다. 앱에 들어 있습니다. 무작위 가중치라 그림이 아닌 추상적인 색면을 만들며, 전체 파이프라인을 보여 주고 시험하는 용도입니다.',
     reading: '내장 모델을 읽는 중…',
     facts: (size, precision, version) => `${size} · ${precision} · 버전 ${version}`,
     licence: (licence) => `라이선스: ${licence}`,
@@ -146,7 +147,8 @@ export const ko: Messages = {
     gpuNoF16: 'GPU가 16비트 부동소수점을 지원하지 않아 반정밀도 모델은 느리거나 실행되지 않습니다.',
     wasm: (reason) =>
       `이곳에서는 WebGPU를 쓸 수 없어(${reason}) CPU(WebAssembly)에서 실행합니다. 내장 모델은 괜찮지만 FLUX.1-schnell은 매우 오래 걸립니다.`,
-    memory: (need, have) => `이 모델에 쓸 GPU 메모리가 부족합니다. 한 조각에 ${need}가 필요한데 GPU는 ${have}까지 허용합니다. 더 작은 모델이나 다른 기기를 쓰세요.`,
+    memory: (need, have) =>
+      `이 모델에 쓸 GPU 메모리가 부족합니다. 한 조각에 ${need}가 필요한데 GPU는 ${have}까지 허용합니다. 더 작은 모델이나 다른 기기를 쓰세요.`,
     lowMemory: (need, have) => `이 모델은 약 ${need}가 필요한데 기기 메모리는 ${have}로 보고되어 부족할 수 있습니다.`,
     threads: (n, isolated) => `WebAssembly용 CPU 스레드 ${n}개${isolated ? '' : ' (교차 출처 격리되지 않은 페이지)'}.`,
     isolated: (yes) => `교차 출처 격리: ${yes ? '예' : '아니요'}`,
@@ -158,18 +160,33 @@ export const ko: Messages = {
     dismiss: '닫기',
     byName: {
       InvalidRequest: { what: '설정 중 올바르지 않은 값이 있습니다.', action: '표시된 항목을 고친 뒤 다시 시도하세요.' },
-      WebGpuUnavailable: { what: '이 브라우저에서는 WebGPU를 쓸 수 없습니다.', action: '최신 Chrome이나 Edge를 쓰거나, 내장 모델을 CPU에서 실행하세요.' },
-      BackendFailed: { what: 'GPU 백엔드를 시작하지 못했습니다.', action: '페이지를 새로 고치세요. 다시 생기면 다른 브라우저를 써 보세요.' },
-      DeviceLost: { what: 'GPU가 응답을 멈췄습니다.', action: '무거운 탭을 닫고 새로 고친 뒤, 더 작은 크기나 더 적은 프레임으로 해 보세요.' },
+      WebGpuUnavailable: {
+        what: '이 브라우저에서는 WebGPU를 쓸 수 없습니다.',
+        action: '최신 Chrome이나 Edge를 쓰거나, 내장 모델을 CPU에서 실행하세요.',
+      },
+      BackendFailed: {
+        what: 'GPU 백엔드를 시작하지 못했습니다.',
+        action: '페이지를 새로 고치세요. 다시 생기면 다른 브라우저를 써 보세요.',
+      },
+      DeviceLost: {
+        what: 'GPU가 응답을 멈췄습니다.',
+        action: '무거운 탭을 닫고 새로 고친 뒤, 더 작은 크기나 더 적은 프레임으로 해 보세요.',
+      },
       BundleInvalid: { what: '올바른 모델 번들이 아닙니다.', action: '번들 URL을 확인하거나 내장 모델을 쓰세요.' },
       DownloadFailed: { what: '모델을 내려받지 못했습니다.', action: '연결을 확인하고 다시 시도하세요. 받은 부분은 남아 있습니다.' },
       NotFound: { what: '그 주소에 아무것도 없습니다.', action: '모델 URL을 확인하세요.' },
       Offline: { what: '모델 서버에 연결할 수 없습니다.', action: '다시 연결하거나, 오프라인에서도 되는 내장 모델을 쓰세요.' },
       IntegrityMismatch: { what: '내려받은 파일이 체크섬과 맞지 않습니다.', action: '모델 패널에서 모델을 삭제하고 다시 내려받으세요.' },
-      QuotaExceeded: { what: '모델을 저장할 공간이 부족합니다.', action: '디스크 공간을 비우거나 저장된 모델을 삭제한 뒤 다시 시도하세요.' },
+      QuotaExceeded: {
+        what: '모델을 저장할 공간이 부족합니다.',
+        action: '디스크 공간을 비우거나 저장된 모델을 삭제한 뒤 다시 시도하세요.',
+      },
       StorageEvicted: { what: '브라우저가 저장된 모델을 지웠습니다.', action: '다시 내려받고, 사이트가 모델을 유지하도록 허용하세요.' },
       ModelNotDownloaded: { what: '이 모델은 아직 내려받지 않았습니다.', action: '먼저 모델 패널에서 내려받으세요.' },
-      EncoderUnsupported: { what: '이 브라우저는 영상을 인코딩할 수 없습니다.', action: '프레임과 스트립은 그대로 있습니다. Chrome이나 Edge에서는 영상을 만들 수 있습니다.' },
+      EncoderUnsupported: {
+        what: '이 브라우저는 영상을 인코딩할 수 없습니다.',
+        action: '프레임과 스트립은 그대로 있습니다. Chrome이나 Edge에서는 영상을 만들 수 있습니다.',
+      },
       OutOfMemory: { what: '기기의 메모리가 부족합니다.', action: '더 작은 크기나 더 적은 프레임으로 하거나 다른 탭을 닫으세요.' },
       AbortError: { what: '멈췄습니다.', action: '' },
       Internal: { what: '예상하지 못한 문제가 생겼습니다.', action: '다시 시도하세요. 계속되면 페이지를 새로 고치세요.' },

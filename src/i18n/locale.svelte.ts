@@ -24,7 +24,7 @@ export class Locale {
   }
 
   static fromPage(): Locale {
-    let remembered: string | null = null;
+    let remembered: string | null;
     try {
       remembered = localStorage.getItem(STORAGE_KEY);
     } catch {

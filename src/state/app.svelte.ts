@@ -36,7 +36,10 @@ export class AppState {
     const stopUrlSync = $effect.root(() => {
       $effect(() => {
         const query = this.shareQuery;
-        const timer = setTimeout(() => history.replaceState(history.state, '', `${location.pathname}?${query}${location.hash}`), URL_DEBOUNCE_MS);
+        const timer = setTimeout(
+          () => history.replaceState(history.state, '', `${location.pathname}?${query}${location.hash}`),
+          URL_DEBOUNCE_MS,
+        );
         return () => clearTimeout(timer);
       });
     });

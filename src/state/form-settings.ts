@@ -126,4 +126,3 @@ export function checkAll(values: RenderRequest, size: SizeLimits, sizeDefault: n
   }
   return { ok: false, errors };
 }
-

@@ -41,7 +41,9 @@ export class Models {
 
   choice = $state<ModelChoice>('builtin');
 
-  readonly activeSource: BundleSource = $derived(this.choice === 'custom' && this.custom ? { manifestUrl: this.checkedUrl } : BUILT_IN_BUNDLE);
+  readonly activeSource: BundleSource = $derived(
+    this.choice === 'custom' && this.custom ? { manifestUrl: this.checkedUrl } : BUILT_IN_BUNDLE,
+  );
   readonly activeInfo: BundleInfo | null = $derived(this.choice === 'custom' && this.custom ? this.custom : this.builtIn);
   readonly verdict: DeviceVerdict | null = $derived(
     this.device ? deviceVerdict(this.device, this.activeInfo, (navigator as Navigator & { deviceMemory?: number }).deviceMemory) : null,
@@ -75,7 +77,8 @@ export class Models {
       ),
       api.probe().then(
         (report) => (this.device = report),
-        (error: unknown) => (this.device = { webgpu: false, shaderF16: false, crossOriginIsolated: false, threads: 1, reason: shown(error).detail }),
+        (error: unknown) =>
+          (this.device = { webgpu: false, shaderF16: false, crossOriginIsolated: false, threads: 1, reason: shown(error).detail }),
       ),
       this.refreshStorage(),
     ]);
@@ -101,7 +104,10 @@ export class Models {
     this.checking = true;
     try {
       const source = { manifestUrl };
-      const [info, plan] = await Promise.all([this.#client.api.inspectBundle(source), this.#client.api.planDownload(source).catch(() => null)]);
+      const [info, plan] = await Promise.all([
+        this.#client.api.inspectBundle(source),
+        this.#client.api.planDownload(source).catch(() => null),
+      ]);
       this.custom = info;
       this.plan = plan;
       this.checkedUrl = manifestUrl;
@@ -120,7 +126,12 @@ export class Models {
     this.downloading = true;
     this.customError = null;
     this.#eta.reset();
-    this.progress = { loaded: this.plan?.cachedBytes ?? 0, total: this.plan?.totalBytes ?? this.custom.totalBytes, bytesPerSecond: 0, file: '' };
+    this.progress = {
+      loaded: this.plan?.cachedBytes ?? 0,
+      total: this.plan?.totalBytes ?? this.custom.totalBytes,
+      bytesPerSecond: 0,
+      file: '',
+    };
     try {
       await this.#client.download(job, { manifestUrl: this.checkedUrl }, (event) => this.#onEvent(job, event), { persist });
     } catch (error) {
@@ -163,7 +174,10 @@ export class Models {
 
   #onEvent(job: JobId, event: GeneratorEvent): void {
     if (job !== this.#downloadJob || event.type !== 'download') return;
-    const etaMs = event.bytesPerSecond > 0 ? ((event.bundleTotal - event.bundleLoaded) / event.bytesPerSecond) * 1000 : this.#eta.update(event.bundleLoaded, event.bundleTotal, performance.now());
+    const etaMs =
+      event.bytesPerSecond > 0
+        ? ((event.bundleTotal - event.bundleLoaded) / event.bytesPerSecond) * 1000
+        : this.#eta.update(event.bundleLoaded, event.bundleTotal, performance.now());
     this.progress = {
       loaded: event.bundleLoaded,
       total: event.bundleTotal,

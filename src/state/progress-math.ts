@@ -60,6 +60,8 @@ export function deviceVerdict(report: DeviceReport, bundle: BundleInfo | null, d
   if (!report.webgpu) return { kind: 'wasm', reason: report.reason ?? 'WebGPU is missing', ...(lowMemory ? { lowMemory } : {}) };
   const limit = report.maxBufferSize;
   if (limit !== undefined && largest > limit) return { kind: 'memory', need: largest, have: limit };
-  const adapter = report.adapter ? [report.adapter.description, report.adapter.vendor, report.adapter.architecture].filter(Boolean).join(', ') : '';
+  const adapter = report.adapter
+    ? [report.adapter.description, report.adapter.vendor, report.adapter.architecture].filter(Boolean).join(', ')
+    : '';
   return { kind: 'gpu', adapter, shaderF16: report.shaderF16, ...(lowMemory ? { lowMemory } : {}) };
 }

@@ -67,8 +67,11 @@ export class Session {
   #client: GeneratorClient;
   #job: JobId | null = null;
   #eta = new EtaEstimator();
+  // Plain (not reactive) on purpose: these buffer events between throttled flushes into the runes.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #pendingFrames = new Map<number, FrameView>();
   #pendingProgress: ProgressView | null = null;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   #bitmaps = new Set<Promise<void>>();
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
   #lastStepAt = 0;

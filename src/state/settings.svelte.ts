@@ -1,7 +1,16 @@
 // The form's values: defaults, examples, the loaded model's size limits, validation and the shareable URL.
 import { LIMITS, type SizeLimits } from '../shared/request';
 import type { BundleManifest } from '../shared/manifest';
-import { DEFAULT_SETTINGS, checkAll, queryToSettings, settingsToQuery, sizeOptions, type Checked, type FieldErrors, type FormSettings } from './form-settings';
+import {
+  DEFAULT_SETTINGS,
+  checkAll,
+  queryToSettings,
+  settingsToQuery,
+  sizeOptions,
+  type Checked,
+  type FieldErrors,
+  type FormSettings,
+} from './form-settings';
 import type { Example } from './examples';
 
 export class Settings {
@@ -82,7 +91,9 @@ export class Settings {
 
   /** Follows a newly loaded model: its size limits, and its default size unless a link chose one that fits. */
   applyModel(manifest: BundleManifest): void {
-    const limits = manifest.limits ? { min: manifest.limits.min_size, max: manifest.limits.max_size } : { min: LIMITS.size.min, max: LIMITS.size.max };
+    const limits = manifest.limits
+      ? { min: manifest.limits.min_size, max: manifest.limits.max_size }
+      : { min: LIMITS.size.min, max: LIMITS.size.max };
     this.sizeLimits = limits;
     this.sizeDefault = manifest.defaults.width;
     const fits = (n: number) => Number.isFinite(n) && n >= limits.min && n <= limits.max;

@@ -3,7 +3,11 @@ import type { RenderRequest } from '../shared/request';
 
 /** Letters and digits of any script, joined by dashes, at most `max` characters. */
 export function slug(text: string, max = 40): string {
-  const words = text.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const words =
+    text
+      .normalize('NFC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? [];
   let out = '';
   for (const word of words) {
     const next = out ? `${out}-${word}` : word;

@@ -148,9 +148,24 @@ test('fill the form, run, cancel mid-run, run again; progress, frames, slider, v
   const videoFile = await downloadOf(page, () => page.getByTestId('download-video').click());
   expect(videoFile.suggestedFilename()).toMatch(/^time-stream_a-city-street_1900-to-2100_seed7\.(mp4|webm)$/);
   const probe = JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames,width,height', '-of', 'json', await videoFile.path()], {
-      encoding: 'utf8',
-    }),
+    execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-count_frames',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=nb_read_frames,width,height',
+        '-of',
+        'json',
+        await videoFile.path(),
+      ],
+      {
+        encoding: 'utf8',
+      },
+    ),
   ) as { streams: { nb_read_frames: string; width: number; height: number }[] };
   expect(Number(probe.streams[0]!.nb_read_frames)).toBe(frameCount);
   expect(probe.streams[0]!.width).toBe(64);
@@ -234,7 +249,10 @@ test('Korean input shows the notice in both languages; the UI speaks Korean', as
 });
 
 test('a shared URL restores the form and starts nothing', async ({ page, context }) => {
-  await openApp(page, '?prompt=a%20kitchen&from=1950s&to=2050s&strength=2.2&frames=9&iterations=10&steps=2&guidance=1.5&seed=99&w=48&h=32&t5=256');
+  await openApp(
+    page,
+    '?prompt=a%20kitchen&from=1950s&to=2050s&strength=2.2&frames=9&iterations=10&steps=2&guidance=1.5&seed=99&w=48&h=32&t5=256',
+  );
   await expect(page.locator('#prompt')).toHaveValue('a kitchen');
   await expect(page.locator('#state1')).toHaveValue('1950s');
   await expect(page.locator('#state2')).toHaveValue('2050s');

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, checkAll, queryToSettings, settingsToQuery, sizeOptions, type FormSettings } from '../../src/state/form-settings';
+import {
+  DEFAULT_SETTINGS,
+  checkAll,
+  queryToSettings,
+  settingsToQuery,
+  sizeOptions,
+  type FormSettings,
+} from '../../src/state/form-settings';
 import { EXAMPLES } from '../../src/state/examples';
 import { LIMITS, validateRequest } from '../../src/shared/request';
 

@@ -63,7 +63,9 @@ describe('file names', () => {
     expect(slug('!!!')).toBe('untitled');
   });
   it('stem names prompt, states and seed', () => {
-    expect(fileStem({ prompt: 'a city street', state1: '1900', state2: '2100', seed: 7 })).toBe('time-stream_a-city-street_1900-to-2100_seed7');
+    expect(fileStem({ prompt: 'a city street', state1: '1900', state2: '2100', seed: 7 })).toBe(
+      'time-stream_a-city-street_1900-to-2100_seed7',
+    );
   });
   it('video extension follows the MIME type', () => {
     expect(videoExtension('video/mp4; codecs="avc1.42001f"')).toBe('mp4');
