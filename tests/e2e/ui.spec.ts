@@ -63,7 +63,7 @@ test('fill the form, run, cancel mid-run, run again; progress, frames, slider, v
   await openApp(page);
 
   // A long job, cancelled once it renders frames.
-  await fillSmallJob(page, { frames: 21, steps: 4 });
+  await fillSmallJob(page, { frames: 21, steps: 2 });
   await page.getByTestId('generate').click();
   await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'running');
   await expect(page.getByTestId('progress')).toHaveAttribute('data-stage', 'denoise', { timeout: 240_000 });
@@ -126,6 +126,7 @@ test('fill the form, run, cancel mid-run, run again; progress, frames, slider, v
   await expect(slider).toHaveAccessibleName(/1900.*2100/);
   await expect(page.getByTestId('viewer-caption')).toContainText('Frame 3 of 5');
   await expect(page.getByTestId('seed-used')).toContainText('7');
+  await expect(page.getByTestId('result-seed')).toHaveText('Seed used: 7');
   await expect(page.getByTestId('backend')).toBeVisible();
 
   await slider.focus();
