@@ -36,7 +36,7 @@ test('the CSP allows our origin, wasm compilation and the model hosts, and nothi
   expect(directives['script-src']).toEqual(["'self'", "'wasm-unsafe-eval'"]);
   expect(directives['style-src']).toEqual(["'self'"]);
   expect(directives['connect-src']).toEqual(["'self'", 'https://models.example.org']);
-  expect(directives['worker-src']).toEqual(["'self'", 'blob:']);
+  expect(directives['worker-src']).toEqual(["'self'"]);
   expect(directives['object-src']).toEqual(["'none'"]);
   expect(JSON.stringify(directives)).not.toMatch(/unsafe-inline|(?<!wasm-)unsafe-eval|\bhttps?:\/\/(?!models\.example\.org)/);
 });
