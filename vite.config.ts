@@ -32,7 +32,8 @@ export default defineConfig(({ command, mode }) => {
           'import.meta.env.BASE_URL': `new URL(${JSON.stringify('../'.repeat(ASSETS_DIR.split('/').length))}, import.meta.url).href`,
         }
       : {},
-    server: { headers: isolationHeaders, host: '127.0.0.1' },
+    // Browser tests set VITE_NO_WATCH=1: a test page must not reload because a file changed under it.
+    server: { headers: isolationHeaders, host: '127.0.0.1', ...(process.env.VITE_NO_WATCH ? { hmr: false, watch: null } : {}) },
     preview: { headers: isolationHeaders, host: '127.0.0.1' },
     worker: { format: 'es' },
     // onnxruntime-web ships its own wasm loader; pre-bundling it breaks the wasm URL resolution.
