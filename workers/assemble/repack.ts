@@ -115,23 +115,18 @@ export function floatToHalf(x: number): number {
   return floatBitsToHalfBits(u32[0]!);
 }
 
-/** Write scale k (the fp16 `d` at blocks[src], src+1) to the scales stream. */
-function makeScaleWriter(scaleType: ScaleType, nBlocks: number): { scales: Uint8Array; put: (k: number, lo: number, hi: number) => void } {
+/**
+ * Scales stream: fp16 → the `d` bytes copied; fp32 → `d` widened exactly (table lookup). Written
+ * through a Uint16Array / Uint32Array view (little-endian checked above).
+ */
+function makeScales(scaleType: ScaleType, nBlocks: number): { scales: Uint8Array; s16?: Uint16Array; s32?: Uint32Array } {
   if (scaleType === 'float16') {
     const scales = new Uint8Array(nBlocks * 2);
-    return {
-      scales,
-      put: (k, lo, hi) => {
-        scales[2 * k] = lo;
-        scales[2 * k + 1] = hi;
-      },
-    };
+    return { scales, s16: new Uint16Array(scales.buffer) };
   }
   if (scaleType !== 'float32') throw new AppError('Internal', `unknown scale type ${String(scaleType)}`);
   const scales = new Uint8Array(nBlocks * 4);
-  const out = new Uint32Array(scales.buffer);
-  const table = halfToFloatBitsTable();
-  return { scales, put: (k, lo, hi) => (out[k] = table[lo | (hi << 8)]!) };
+  return { scales, s32: new Uint32Array(scales.buffer) };
 }
 
 /**
@@ -141,9 +136,12 @@ function makeScaleWriter(scaleType: ScaleType, nBlocks: number): { scales: Uint8
 export function q4_0ToMatMulNBits(blocks: Uint8Array, rows: number, cols: number, scaleType: ScaleType, name = '(unnamed)'): MatMulNBitsWeights {
   const nBlocks = checkShape('Q4_0', blocks, rows, cols, Q4_0_BYTES, name);
   const b = new Uint8Array(nBlocks * 16);
-  const { scales, put } = makeScaleWriter(scaleType, nBlocks);
+  const { scales, s16, s32 } = makeScales(scaleType, nBlocks);
+  const table = halfToFloatBitsTable();
   for (let k = 0, s = 0, o = 0; k < nBlocks; k++, s += Q4_0_BYTES, o += 16) {
-    put(k, blocks[s]!, blocks[s + 1]!);
+    const d = blocks[s]! | (blocks[s + 1]! << 8);
+    if (s16) s16[k] = d;
+    else s32![k] = table[d]!;
     const q = s + 2;
     // out[i] (i < 8) = elements 2i, 2i+1 = low nibbles of in[2i], in[2i+1]
     // out[i] (i ≥ 8) = elements 2i, 2i+1 = high nibbles of in[2i−16], in[2i−15]
@@ -161,9 +159,12 @@ export function q4_0ToMatMulNBits(blocks: Uint8Array, rows: number, cols: number
 export function q8_0ToMatMulNBits(blocks: Uint8Array, rows: number, cols: number, scaleType: ScaleType, name = '(unnamed)'): MatMulNBitsWeights {
   const nBlocks = checkShape('Q8_0', blocks, rows, cols, Q8_0_BYTES, name);
   const b = new Uint8Array(nBlocks * 32);
-  const { scales, put } = makeScaleWriter(scaleType, nBlocks);
+  const { scales, s16, s32 } = makeScales(scaleType, nBlocks);
+  const table = halfToFloatBitsTable();
   for (let k = 0, s = 0, o = 0; k < nBlocks; k++, s += Q8_0_BYTES, o += 32) {
-    put(k, blocks[s]!, blocks[s + 1]!);
+    const d = blocks[s]! | (blocks[s + 1]! << 8);
+    if (s16) s16[k] = d;
+    else s32![k] = table[d]!;
     for (let i = 0; i < 32; i++) b[o + i] = blocks[s + 2 + i]! ^ 0x80;
   }
   return { b, scales };
