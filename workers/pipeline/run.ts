@@ -8,13 +8,25 @@ import type { GeneratorEvent, EventSink, Backend } from '../../src/shared/events
 import type { RenderRequest } from '../../src/shared/request';
 import type { BundleManifest, ComponentName } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
-import { runF32, tensorF32, tensorI64, type FileReader, type OrtSession } from '../runtime/ort';
+import {
+  tensorF32,
+  tensorI64,
+  runSession,
+  readF32,
+  gpuTensorF32,
+  ortGpuDevice,
+  type FileReader,
+  type OrtSession,
+  type OrtTensor,
+  type SessionSetup,
+} from '../runtime/ort';
 import { stageSessions } from './sessions';
 import { FixedLengthTokenizer } from '../runtime/tokenizers';
 import { fluxSchedule, eulerStep } from './schedule';
 import { gaussianNoise } from './rng';
 import { latentShape, packLatents, unpackLatents, imageIds, textIds, toDecoderInput, tokenCount } from './latents';
-import { drawTemplatePairs, directionPrompts, DirectionMean, shiftPooled, type TemplatePair } from './slider';
+import { drawTemplatePairs, directionPrompts, DirectionMean, shiftPooledInto, type TemplatePair } from './slider';
+import { eulerGraph, unpackGraph } from './latent-graphs';
 import { decoderOutputToRgba } from './image';
 import { planFrames, progressiveOrder } from './frame-plan';
 import { FrameCache, frameKey } from './frame-cache';
@@ -50,6 +62,12 @@ export interface PipelineHooks {
   frameCache?: boolean;
   /** Prompts per CLIP run when finding the direction (default 32); 1 = the Space's one at a time (benchmark). */
   directionBatch?: number;
+  /** Benchmarks: override the bundle-size rule for keeping sessions open between jobs. */
+  keepWarm?: boolean;
+  /** false: WebGPU reads latents back and steps in JS, like wasm (benchmark's before/after). */
+  gpuLatents?: boolean;
+  /** A measured stage (t5, clip, denoise) starts or ends: benchmarks read the GPU memory peak here. */
+  onStage?(stage: string, phase: 'start' | 'end'): void;
 }
 
 export interface JobOutput {
@@ -82,8 +100,38 @@ export async function runJob(
       hooks.onTiming?.(stage, ms);
     }
   };
-  const sessions = stageSessions(manifest, bundle.read, bundle.backend);
-  const session = (name: ComponentName) => timed(`session:${name}`, () => sessions.open(name));
+  const sessions = stageSessions(manifest, bundle.read, bundle.backend, {
+    ...(hooks.keepWarm !== undefined ? { keepWarm: hooks.keepWarm } : {}),
+    onPhase: (component, phase, ms) => hooks.onTiming?.(`${phase}:${component}`, ms),
+  });
+  const session = (name: ComponentName, setup?: SessionSetup) => timed(`session:${name}`, () => sessions.open(name, setup));
+  // Every session.run is timed on its own (run:<name>): the rest of a stage's time is orchestration.
+  const runTimed = async (name: string, s: OrtSession, feeds: Record<string, OrtTensor>, names: readonly string[]) => {
+    const start = performance.now();
+    try {
+      return await runSession(s, feeds, names);
+    } finally {
+      hooks.onTiming?.(`run:${name}`, performance.now() - start);
+    }
+  };
+  /** Runs and reads the named outputs back as float32 arrays (then disposes every output). */
+  const run = async (name: string, s: OrtSession, feeds: Record<string, OrtTensor>, names: readonly string[]) => {
+    const results = await runTimed(name, s, feeds, names);
+    try {
+      return await Promise.all(names.map((n) => readF32(results[n]!)));
+    } finally {
+      for (const t of Object.values(results)) t.dispose();
+    }
+  };
+  /** A stage whose peak memory the benchmark measures (session creation to release). */
+  const stage = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    hooks.onStage?.(name, 'start');
+    try {
+      return await work();
+    } finally {
+      hooks.onStage?.(name, 'end');
+    }
+  };
   const withSession = async <T>(name: ComponentName, work: (s: OrtSession) => Promise<T>): Promise<T> => {
     const s = await session(name);
     try {
@@ -118,21 +166,25 @@ export async function runJob(
     const t5Ids = tokenizers.t5.encode([request.prompt]);
 
     // T5 runs once per job; release it before anything else is loaded.
-    const t5 = await withSession('t5', (s) =>
-      timed('t5', async () => (await runF32(s, { input_ids: tensorI64(t5Ids, [1, t5Ids.length]) }, ['last_hidden_state']))[0]!),
+    const t5 = await stage('t5', () =>
+      withSession('t5', (s) =>
+        timed('t5', async () => (await run('t5', s, { input_ids: tensorI64(t5Ids, [1, t5Ids.length]) }, ['last_hidden_state']))[0]!),
+      ),
     );
     cancel.check();
 
-    const { pooled, direction } = await withSession('clip', async (clip) => {
-      const encodePooled = async (ids: BigInt64Array, rows: number) =>
-        (await runF32(clip, { input_ids: tensorI64(ids, [rows, tokenizers.clip.maxLength]) }, ['pooled']))[0]!;
-      const pooled = await timed('clip', () => encodePooled(clipIds, 1));
-      emit({ type: 'stage', stage: 'direction' });
-      const direction =
-        hooks.direction ??
-        (await timed('direction', () => findDirection(bundle, request, tokenizers.clip, encodePooled, emit, cancel, hooks)));
-      return { pooled, direction };
-    });
+    const { pooled, direction } = await stage('clip', () =>
+      withSession('clip', async (clip) => {
+        const encodePooled = async (ids: BigInt64Array, rows: number) =>
+          (await run('clip', clip, { input_ids: tensorI64(ids, [rows, tokenizers.clip.maxLength]) }, ['pooled']))[0]!;
+        const pooled = await timed('clip', () => encodePooled(clipIds, 1));
+        emit({ type: 'stage', stage: 'direction' });
+        const direction =
+          hooks.direction ??
+          (await timed('direction', () => findDirection(bundle, request, tokenizers.clip, encodePooled, emit, cancel, hooks)));
+        return { pooled, direction };
+      }),
+    );
     hooks.onEncoded?.({ clipIds, t5Ids, pooled, t5, direction });
     cancel.check();
 
@@ -142,66 +194,122 @@ export async function runJob(
     if (noise.length !== tokens * 64) throw new AppError('Internal', `injected noise has ${noise.length} values, expected ${tokens * 64}`);
     const schedule = fluxSchedule(request.steps, manifest.scheduler.shift, manifest.scheduler.num_train_timesteps);
     const textLength = t5Ids.length;
-    const fixedFeeds = {
-      encoder_hidden_states: tensorF32(t5, [1, textLength, t5.length / textLength]),
-      img_ids: tensorF32(imageIds(shape), [tokens, 3]),
-      txt_ids: tensorF32(textIds(textLength), [textLength, 3]),
+    // Latents stay on the GPU between steps on WebGPU; wasm keeps them in JS (there is no copy to save).
+    const onGpu = bundle.backend === 'webgpu' && hooks.gpuLatents !== false;
+    const inputs: Record<'encoder_hidden_states' | 'img_ids' | 'txt_ids', [Float32Array, number[]]> = {
+      encoder_hidden_states: [t5, [1, textLength, t5.length / textLength]],
+      img_ids: [imageIds(shape), [tokens, 3]],
+      txt_ids: [textIds(textLength), [textLength, 3]],
     };
+    const timesteps = Array.from(schedule.timestepInputs, (t) => tensorF32(Float32Array.of(t), [1]));
+    const dts = Array.from({ length: request.steps }, (_, i) => Math.fround(schedule.sigmas[i + 1]! - schedule.sigmas[i]!));
 
     emit({ type: 'stage', stage: 'denoise' });
-    const transformer = await session('transformer');
-    const decoder = await session('decoder').catch(async (e: unknown) => {
-      await sessions.close('transformer', transformer);
-      throw e;
-    });
-    const total = todo.length * request.steps;
-    try {
-      for (const [k, f] of todo.entries()) {
-        const { scale } = plan[f]!;
-        const pooledFrame = tensorF32(shiftPooled(pooled, direction, scale), [1, pooled.length]);
-        const x = Float32Array.from(noise);
-        for (let step = 0; step < request.steps; step++) {
-          cancel.check();
-          emit({
-            type: 'progress',
-            stage: 'denoise',
-            done: k * request.steps + step,
-            total,
-            frame: k,
-            frames: todo.length,
-            step,
-            steps: request.steps,
-          });
-          const [v] = await timed('transformer', () =>
-            runF32(
-              transformer,
-              {
+    await stage('denoise', async () => {
+      const transformer = await session('transformer', onGpu ? { gpuOutputs: ['out'] } : {});
+      const decoder = await session('decoder').catch(async (e: unknown) => {
+        await sessions.close('transformer', transformer);
+        throw e;
+      });
+      // GPU tensors made for this job; disposed (their buffers destroyed) when the stage ends.
+      const owned: OrtTensor[] = [];
+      const total = todo.length * request.steps;
+      try {
+        let fixedFeeds: Record<string, OrtTensor>;
+        let gpu: { device: GPUDevice; euler: OrtSession; unpack: OrtSession; dt: OrtTensor[]; vae: Record<'scaling' | 'shift', OrtTensor> } | undefined;
+        if (onGpu) {
+          const device = await ortGpuDevice();
+          const upload = (data: Float32Array, dims: readonly number[]) => {
+            const t = gpuTensorF32(device, data, dims);
+            owned.push(t);
+            return t;
+          };
+          fixedFeeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, upload(data, dims)]));
+          const { channels, rows, cols } = shape;
+          gpu = {
+            device,
+            euler: await sessions.graph(`euler:${tokens}`, () => eulerGraph(tokens), { gpuOutputs: true }),
+            unpack: await sessions.graph(`unpack:${channels}x${rows}x${cols}`, () => unpackGraph(channels, rows, cols), { gpuOutputs: true }),
+            dt: dts.map((dt) => tensorF32(Float32Array.of(dt), [1])),
+            vae: {
+              scaling: tensorF32(Float32Array.of(manifest.vae.scaling_factor), [1]),
+              shift: tensorF32(Float32Array.of(manifest.vae.shift_factor), [1]),
+            },
+          };
+        } else fixedFeeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, tensorF32(data, dims)]));
+        const noiseFeed = onGpu ? (owned.push(gpuTensorF32(gpu!.device, noise, [1, tokens, 64])), owned.at(-1)!) : undefined;
+        const pooledFrame = new Float32Array(pooled.length);
+
+        await timed('frames', async () => {
+          for (const [k, f] of todo.entries()) {
+            const { scale } = plan[f]!;
+            shiftPooledInto(pooledFrame, pooled, direction, scale);
+            const pooledFeed = tensorF32(pooledFrame, [1, pooled.length]);
+            // wasm: x is updated in place; WebGPU: x is a GPU tensor, replaced by each Euler step's output.
+            let x: Float32Array | undefined;
+            let xGpu: OrtTensor | undefined = noiseFeed;
+            if (!gpu) x = Float32Array.from(noise);
+            for (let step = 0; step < request.steps; step++) {
+              cancel.check();
+              emit({
+                type: 'progress',
+                stage: 'denoise',
+                done: k * request.steps + step,
+                total,
+                frame: k,
+                frames: todo.length,
+                step,
+                steps: request.steps,
+              });
+              const feeds = {
                 ...fixedFeeds,
-                hidden_states: tensorF32(x, [1, tokens, 64]),
-                pooled_projections: pooledFrame,
-                timestep: tensorF32(schedule.timestepInputs.subarray(step, step + 1), [1]),
-              },
-              ['out'],
-            ),
-          );
-          eulerStep(x, v!, schedule.sigmas[step]!, schedule.sigmas[step + 1]!);
-          hooks.onStep?.(f, step, Float32Array.from(x));
-        }
-        cancel.check();
-        const latents = toDecoderInput(unpackLatents(x, shape), manifest.vae.scaling_factor, manifest.vae.shift_factor);
-        const [image] = await timed('decode', () =>
-          runF32(decoder, { latents: tensorF32(latents, [1, shape.channels, shape.rows, shape.cols]) }, ['image']),
-        );
-        hooks.onDecoded?.(f, image!);
-        const rgba = decoderOutputToRgba(image!, request.width, request.height);
-        frames[f] = { index: f, scale, cached: false, rgba };
-        if (useCache) frameCache.set(keyOf(scale), rgba);
-        emit({ type: 'frame', index: f, count: plan.length, scale, width: request.width, height: request.height, rgba: rgba.slice() });
+                hidden_states: xGpu ?? tensorF32(x!, [1, tokens, 64]),
+                pooled_projections: pooledFeed,
+                timestep: timesteps[step]!,
+              };
+              if (gpu) {
+                const { out: v } = await timed('transformer', () => runTimed('transformer', transformer, feeds, ['out']));
+                const { x_next: next } = await timed('euler', () => runTimed('euler', gpu.euler, { x: xGpu!, v: v!, dt: gpu.dt[step]! }, ['x_next']));
+                v!.dispose();
+                if (xGpu !== noiseFeed) xGpu!.dispose();
+                xGpu = next!;
+                // Read back only when a hook asks for each step's latents (parity tests).
+                if (hooks.onStep) hooks.onStep(f, step, Float32Array.from(await timed('readback', () => readF32(xGpu!))));
+              } else {
+                const [v] = await timed('transformer', () => run('transformer', transformer, feeds, ['out']));
+                eulerStep(x!, v!, schedule.sigmas[step]!, schedule.sigmas[step + 1]!);
+                hooks.onStep?.(f, step, Float32Array.from(x!));
+              }
+            }
+            cancel.check();
+            let image: Float32Array;
+            if (gpu) {
+              const { latents } = await timed('unpack', () => runTimed('unpack', gpu.unpack, { x: xGpu!, ...gpu.vae }, ['latents']));
+              if (xGpu !== noiseFeed) xGpu!.dispose();
+              try {
+                [image] = await timed('decode', () => run('decoder', decoder, { latents: latents! }, ['image'])) as [Float32Array];
+              } finally {
+                latents!.dispose();
+              }
+            } else {
+              const latents = toDecoderInput(unpackLatents(x!, shape), manifest.vae.scaling_factor, manifest.vae.shift_factor);
+              [image] = await timed('decode', () =>
+                run('decoder', decoder, { latents: tensorF32(latents, [1, shape.channels, shape.rows, shape.cols]) }, ['image']),
+              ) as [Float32Array];
+            }
+            hooks.onDecoded?.(f, image);
+            const rgba = decoderOutputToRgba(image, request.width, request.height);
+            frames[f] = { index: f, scale, cached: false, rgba };
+            if (useCache) frameCache.set(keyOf(scale), rgba);
+            emit({ type: 'frame', index: f, count: plan.length, scale, width: request.width, height: request.height, rgba: rgba.slice() });
+          }
+        });
+      } finally {
+        for (const t of owned) t.dispose();
+        await Promise.all([sessions.close('transformer', transformer), sessions.close('decoder', decoder)]);
       }
-    } finally {
-      await Promise.all([sessions.close('transformer', transformer), sessions.close('decoder', decoder)]);
-    }
-    emit({ type: 'progress', stage: 'denoise', done: total, total });
+      emit({ type: 'progress', stage: 'denoise', done: total, total });
+    });
   }
 }
 

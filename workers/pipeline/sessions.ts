@@ -4,40 +4,63 @@
  * workers/runtime/gpu-memory.ts: onnxruntime-web 1.30 destroys a released session's buffers).
  * Small bundles (all weights under KEEP_WARM_BYTES): sessions stay open between jobs, because
  * re-creating them recompiles every shader, which costs far more than the memory they hold.
+ * The run-time latent graphs (latent-graphs.ts) hold no weights and always stay warm.
  */
 import type { Backend } from '../../src/shared/events';
 import type { BundleManifest, ComponentName } from '../../src/shared/manifest';
 import { bundleSizes } from '../../src/shared/manifest';
-import { createSession, type FileReader, type OrtSession } from '../runtime/ort';
+import { createSession, createGraphSession, type FileReader, type OrtSession, type SessionSetup, type SessionPhaseTimer } from '../runtime/ort';
 
 export const KEEP_WARM_BYTES = 256 * 2 ** 20;
 
 const warm = new Map<string, Promise<OrtSession>>();
 
 export interface StageSessions {
+  /** Whether this bundle's sessions stay open between jobs. */
+  readonly keepWarm: boolean;
   /** Opens (or reuses a warm) session for a component. */
-  open(component: ComponentName): Promise<OrtSession>;
+  open(component: ComponentName, setup?: SessionSetup): Promise<OrtSession>;
   /** Ends a stage: releases its session unless the bundle is kept warm. */
   close(component: ComponentName, session: OrtSession): Promise<void>;
+  /** A weightless run-time graph's session, made once per key and backend. */
+  graph(key: string, build: () => Uint8Array, setup?: SessionSetup): Promise<OrtSession>;
 }
 
-export function stageSessions(manifest: BundleManifest, read: FileReader, backend: Backend): StageSessions {
-  const keepWarm = bundleSizes(manifest).total <= KEEP_WARM_BYTES;
-  const keyOf = (component: ComponentName) => `${manifest.version}:${backend}:${component}`;
+export interface StageSessionOptions {
+  /** Overrides the size rule (benchmarks measure release-per-stage on a small bundle). */
+  keepWarm?: boolean;
+  /** Reports reading the bundle's bytes and creating the session, per component. */
+  onPhase?(component: ComponentName, phase: 'read' | 'create', ms: number): void;
+}
+
+function memo(key: string, make: () => Promise<OrtSession>): Promise<OrtSession> {
+  let entry = warm.get(key);
+  if (!entry) {
+    entry = make();
+    entry.catch(() => warm.delete(key));
+    warm.set(key, entry);
+  }
+  return entry;
+}
+
+export function stageSessions(manifest: BundleManifest, read: FileReader, backend: Backend, options: StageSessionOptions = {}): StageSessions {
+  const keepWarm = options.keepWarm ?? bundleSizes(manifest).total <= KEEP_WARM_BYTES;
+  const setupKey = (setup: SessionSetup) => JSON.stringify([setup.gpuOutputs ?? false, setup.graphCapture ?? false]);
+  const make = (component: ComponentName, setup: SessionSetup) => {
+    const onPhase: SessionPhaseTimer | undefined = options.onPhase && ((phase, ms) => options.onPhase!(component, phase, ms));
+    return createSession(manifest.components[component], read, backend, setup, onPhase);
+  };
   return {
-    open(component) {
-      if (!keepWarm) return createSession(manifest.components[component], read, backend);
-      const key = keyOf(component);
-      let entry = warm.get(key);
-      if (!entry) {
-        entry = createSession(manifest.components[component], read, backend);
-        entry.catch(() => warm.delete(key));
-        warm.set(key, entry);
-      }
-      return entry;
+    keepWarm,
+    open(component, setup = {}) {
+      if (!keepWarm) return make(component, setup);
+      return memo(`${manifest.version}:${backend}:${component}:${setupKey(setup)}`, () => make(component, setup));
     },
     async close(_component, session) {
       if (!keepWarm) await session.release();
+    },
+    graph(key, build, setup = {}) {
+      return memo(`graph:${backend}:${key}:${setupKey(setup)}`, () => createGraphSession(build(), backend, setup));
     },
   };
 }

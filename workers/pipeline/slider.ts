@@ -79,6 +79,13 @@ export function frameScales(strength: number, frames: number): number[] {
 
 /** pooled + scale·direction (float32), the only per-frame difference in the conditioning. */
 export function shiftPooled(pooled: Float32Array, direction: Float32Array, scale: number): Float32Array {
+  return shiftPooledInto(new Float32Array(pooled.length), pooled, direction, scale);
+}
+
+/** shiftPooled into a caller's array (reused for every frame of a job); returns `out`. */
+export function shiftPooledInto(out: Float32Array, pooled: Float32Array, direction: Float32Array, scale: number): Float32Array {
   const f = Math.fround;
-  return Float32Array.from(pooled, (p, i) => f(p + f(direction[i]! * f(scale))));
+  const s = f(scale);
+  for (let i = 0; i < pooled.length; i++) out[i] = f(pooled[i]! + f(direction[i]! * s));
+  return out;
 }
