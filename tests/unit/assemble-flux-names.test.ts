@@ -18,7 +18,15 @@ const convertMap = json<Record<string, { source: string; runs: [number, number][
 type Shapes = { config: FluxConfig; diffusers: Record<string, number[]>; bfl: Record<string, number[]> };
 const shapes = json<{ full: Shapes; small: Shapes }>('flux_diffusers_shapes.json');
 
-const SMALL: FluxConfig = { num_layers: 2, num_single_layers: 2, num_attention_heads: 2, attention_head_dim: 32, in_channels: 16, joint_attention_dim: 48, pooled_projection_dim: 40 };
+const SMALL: FluxConfig = {
+  num_layers: 2,
+  num_single_layers: 2,
+  num_attention_heads: 2,
+  attention_head_dim: 32,
+  in_channels: 16,
+  joint_attention_dim: 48,
+  pooled_projection_dim: 40,
+};
 
 describe('FLUX BFL → diffusers name table', () => {
   it('matches diffusers convert_flux_transformer_checkpoint_to_diffusers on the full schnell config', () => {
@@ -28,7 +36,10 @@ describe('FLUX BFL → diffusers name table', () => {
       const want = convertMap[e.target];
       expect(want, e.target).toBeDefined();
       expect(e.source, e.target).toBe(want!.source);
-      expect(e.runs.map((r) => [r.start, r.count]), e.target).toEqual(want!.runs);
+      expect(
+        e.runs.map((r) => [r.start, r.count]),
+        e.target,
+      ).toEqual(want!.runs);
       expect(e.sourceShape[0]).toBe(want!.source_rows);
     }
     const nb = table.find((e) => e.target === 'norm_out.linear.weight')!;
@@ -55,7 +66,10 @@ describe('FLUX BFL → diffusers name table', () => {
         const rows = fx.bfl[source]![0]!;
         const hit = new Uint8Array(rows);
         for (const e of entries) for (const r of e.runs) for (let i = r.start; i < r.start + r.count; i++) hit[i]!++;
-        expect(hit.every((h) => h === 1), source).toBe(true);
+        expect(
+          hit.every((h) => h === 1),
+          source,
+        ).toBe(true);
       }
     }
     expect(fluxBflShapes(FLUX_SCHNELL_CONFIG).size).toBe(776); // city96's Q4_0 file has 776 tensors
@@ -69,7 +83,11 @@ describe('FLUX BFL → diffusers name table', () => {
       shape: [64, 64],
       sourceShape: [192, 64],
     });
-    expect(t['transformer_blocks.0.attn.add_v_proj.bias']).toMatchObject({ source: 'double_blocks.0.txt_attn.qkv.bias', runs: [{ start: 128, count: 64 }], shape: [64] });
+    expect(t['transformer_blocks.0.attn.add_v_proj.bias']).toMatchObject({
+      source: 'double_blocks.0.txt_attn.qkv.bias',
+      runs: [{ start: 128, count: 64 }],
+      shape: [64],
+    });
     expect(t['single_transformer_blocks.1.proj_mlp.weight']).toMatchObject({
       source: 'single_blocks.1.linear1.weight',
       runs: [{ start: 192, count: 256 }],
@@ -77,8 +95,17 @@ describe('FLUX BFL → diffusers name table', () => {
       sourceShape: [448, 64],
     });
     expect(t['single_transformer_blocks.0.proj_out.weight']).toMatchObject({ source: 'single_blocks.0.linear2.weight', shape: [64, 320] });
-    expect(t['norm_out.linear.bias']).toMatchObject({ runs: [{ start: 64, count: 64 }, { start: 0, count: 64 }], swapped: true });
-    expect(t['transformer_blocks.0.attn.norm_added_k.weight']).toMatchObject({ source: 'double_blocks.0.txt_attn.norm.key_norm.scale', shape: [32] });
+    expect(t['norm_out.linear.bias']).toMatchObject({
+      runs: [
+        { start: 64, count: 64 },
+        { start: 0, count: 64 },
+      ],
+      swapped: true,
+    });
+    expect(t['transformer_blocks.0.attn.norm_added_k.weight']).toMatchObject({
+      source: 'double_blocks.0.txt_attn.norm.key_norm.scale',
+      shape: [32],
+    });
   });
 
   it('guidance_embeds adds guidance_in (FLUX.1-dev)', () => {
@@ -92,7 +119,12 @@ describe('FLUX tensor validation', () => {
 
   it('accepts the exact set (also with the model.diffusion_model. prefix)', () => {
     expect(validateFluxTensors(good(), SMALL).ok).toBe(true);
-    expect(validateFluxTensors(good().map((t) => ({ ...t, name: `model.diffusion_model.${t.name}` })), SMALL).ok).toBe(true);
+    expect(
+      validateFluxTensors(
+        good().map((t) => ({ ...t, name: `model.diffusion_model.${t.name}` })),
+        SMALL,
+      ).ok,
+    ).toBe(true);
     expect(() => assertFluxTensors(good(), SMALL)).not.toThrow();
   });
 

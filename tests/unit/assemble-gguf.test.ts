@@ -183,7 +183,11 @@ describe('GGUF errors', () => {
   it('a file cut inside the header is truncated, with or without a known size', async () => {
     for (const cut of [6, 24, 100, 500, tiny.data_offset - 40]) {
       const part = bytes.subarray(0, cut);
-      await expectError(readGguf(bufferSource(part), { initialWindow: 64 }), 'BundleInvalid', /truncated file: the header needs byte \d+ but the file ends at \d+/);
+      await expectError(
+        readGguf(bufferSource(part), { initialWindow: 64 }),
+        'BundleInvalid',
+        /truncated file: the header needs byte \d+ but the file ends at \d+/,
+      );
       await expectError(readGguf(bufferSource(part), { size: part.length }), 'BundleInvalid', /truncated|not a GGUF/);
     }
   });
@@ -194,11 +198,17 @@ describe('GGUF errors', () => {
     await expectError(
       readGguf(bufferSource(part), { size: part.length }),
       'BundleInvalid',
-      new RegExp(`tensor ${last.name.replace(/\./g, '\\.')} \\(${last.type_name}, ${last.bytes} bytes at ${last.abs_offset}\\) extends past the end of the file \\(${part.length} bytes\\)`),
+      new RegExp(
+        `tensor ${last.name.replace(/\./g, '\\.')} \\(${last.type_name}, ${last.bytes} bytes at ${last.abs_offset}\\) extends past the end of the file \\(${part.length} bytes\\)`,
+      ),
     );
     // without a size and with a small window, the header parses; reading that tensor is truncated
     const f = await readGguf(bufferSource(part), { initialWindow: 64 });
-    await expectError(readTensorBytes(bufferSource(part), f.byName.get(last.name)!), 'BundleInvalid', /truncated file: tensor .* needs \d+ bytes at \d+, only 10 could be read/);
+    await expectError(
+      readTensorBytes(bufferSource(part), f.byName.get(last.name)!),
+      'BundleInvalid',
+      /truncated file: tensor .* needs \d+ bytes at \d+, only 10 could be read/,
+    );
   });
 
   it('corrupt tables: misaligned offset, unknown type, bad alignment', async () => {
@@ -267,6 +277,10 @@ describe('GGUF tensor data', () => {
     expect(await readTensorBytes(src, t)).toEqual(bytes.subarray(t.start, t.start + t.byteSize));
 
     const ignoring = (async () => new Response(bytes, { status: 200 })) as unknown as typeof fetch;
-    await expectError(readGguf(httpRangeSource('https://example.invalid/x.gguf', { fetch: ignoring })), 'DownloadFailed', /ignored the Range request/);
+    await expectError(
+      readGguf(httpRangeSource('https://example.invalid/x.gguf', { fetch: ignoring })),
+      'DownloadFailed',
+      /ignored the Range request/,
+    );
   });
 });

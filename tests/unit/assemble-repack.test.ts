@@ -112,7 +112,9 @@ describe('Q4_0 → MatMulNBits (bits 4, block 32)', () => {
     expect(() => q4_0ToMatMulNBits(new Uint8Array(18), 1, 48, 'float16', 'txt_in.weight')).toThrow(
       /tensor txt_in\.weight: K = 48 is not a multiple of 32/,
     );
-    expect(() => q4_0ToMatMulNBits(new Uint8Array(17), 1, 32, 'float16', 'x')).toThrow(/tensor x: Q4_0 data for \[1, 32\] must be 18 bytes, got 17/);
+    expect(() => q4_0ToMatMulNBits(new Uint8Array(17), 1, 32, 'float16', 'x')).toThrow(
+      /tensor x: Q4_0 data for \[1, 32\] must be 18 bytes, got 17/,
+    );
   });
 });
 
@@ -132,7 +134,9 @@ describe('Q8_0 → MatMulNBits (bits 8, zero point 128)', () => {
   });
 
   it('refuses K not a multiple of 32', () => {
-    expect(() => q8_0ToMatMulNBits(new Uint8Array(34), 2, 16, 'float32', 'enc.blk.0.attn_q.weight')).toThrow(/enc\.blk\.0\.attn_q\.weight: K = 16/);
+    expect(() => q8_0ToMatMulNBits(new Uint8Array(34), 2, 16, 'float32', 'enc.blk.0.attn_q.weight')).toThrow(
+      /enc\.blk\.0\.attn_q\.weight: K = 16/,
+    );
   });
 });
 
@@ -141,9 +145,15 @@ describe('convertRows dispatch', () => {
     const { blocks, n, k } = await fixtureTensor('double_blocks.0.img_attn.qkv.weight');
     const a = convertRows(2, 'Q4_0', blocks, n, k, { kind: 'matmulnbits', bits: 4, scaleType: 'float32' }, 'w');
     expect(a.kind).toBe('matmulnbits');
-    expect(() => convertRows(2, 'Q4_0', blocks, n, k, { kind: 'matmulnbits', bits: 8, scaleType: 'float32' }, 'w')).toThrow(/is Q4_0 but the graph expects a 8-bit/);
-    expect(() => convertRows(0, 'F32', new Uint8Array(128), 1, 32, { kind: 'matmulnbits', bits: 4, scaleType: 'float32' }, 'w')).toThrow(/re-quantisation/);
-    expect(() => convertRows(12, 'Q4_K', new Uint8Array(144), 1, 256, { kind: 'float32' }, 'blk.w')).toThrow(/tensor blk\.w is Q4_K: only Q4_0, Q8_0/);
+    expect(() => convertRows(2, 'Q4_0', blocks, n, k, { kind: 'matmulnbits', bits: 8, scaleType: 'float32' }, 'w')).toThrow(
+      /is Q4_0 but the graph expects a 8-bit/,
+    );
+    expect(() => convertRows(0, 'F32', new Uint8Array(128), 1, 32, { kind: 'matmulnbits', bits: 4, scaleType: 'float32' }, 'w')).toThrow(
+      /re-quantisation/,
+    );
+    expect(() => convertRows(12, 'Q4_K', new Uint8Array(144), 1, 256, { kind: 'float32' }, 'blk.w')).toThrow(
+      /tensor blk\.w is Q4_K: only Q4_0, Q8_0/,
+    );
   });
 
   it('F16 → float16 is a copy; F32 → float16 rounds', () => {

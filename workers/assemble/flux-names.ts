@@ -87,7 +87,15 @@ function dims(cfg: FluxConfig): Dims {
   for (const [k, v] of Object.entries({ D, mlp, inCh, outCh, layers: cfg.num_layers, single: cfg.num_single_layers })) {
     if (!Number.isInteger(v) || v < 0) throw new AppError('Internal', `flux-names: bad config value ${k} = ${v}`);
   }
-  return { D, M: mlp, head: cfg.attention_head_dim, inCh, outCh, ctx: cfg.joint_attention_dim ?? 4096, vec: cfg.pooled_projection_dim ?? 768 };
+  return {
+    D,
+    M: mlp,
+    head: cfg.attention_head_dim,
+    inCh,
+    outCh,
+    ctx: cfg.joint_attention_dim ?? 4096,
+    vec: cfg.pooled_projection_dim ?? 768,
+  };
 }
 
 /** Every BFL tensor of the transformer with its shape (PyTorch order). */
@@ -210,7 +218,15 @@ export function fluxNameTable(cfg: FluxConfig): FluxNameEntry[] {
 
   linear('proj_out', 'final_layer.linear');
   // BFL (shift, scale) → diffusers (scale, shift)
-  linear('norm_out.linear', 'final_layer.adaLN_modulation.1', [{ start: D, count: D }, { start: 0, count: D }], true);
+  linear(
+    'norm_out.linear',
+    'final_layer.adaLN_modulation.1',
+    [
+      { start: D, count: D },
+      { start: 0, count: D },
+    ],
+    true,
+  );
   return out;
 }
 
@@ -264,7 +280,10 @@ export function validateFluxTensors(
     const want = expected.get(name);
     if (!want) {
       unexpected.push(name);
-      if (!options.allowUnexpected) problems.push(`tensor ${name}: not part of this FLUX model (config has ${cfg.num_layers} double, ${cfg.num_single_layers} single blocks${cfg.guidance_embeds ? '' : ', no guidance'})`);
+      if (!options.allowUnexpected)
+        problems.push(
+          `tensor ${name}: not part of this FLUX model (config has ${cfg.num_layers} double, ${cfg.num_single_layers} single blocks${cfg.guidance_embeds ? '' : ', no guidance'})`,
+        );
       continue;
     }
     if (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i])) {

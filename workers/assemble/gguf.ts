@@ -103,10 +103,7 @@ export const GgufValueType = {
   INT64: 11,
   FLOAT64: 12,
 } as const;
-const VALUE_TYPE_NAMES = Object.fromEntries(Object.entries(GgufValueType).map(([k, v]) => [v, k])) as Record<
-  number,
-  string
->;
+const VALUE_TYPE_NAMES = Object.fromEntries(Object.entries(GgufValueType).map(([k, v]) => [v, k])) as Record<number, string>;
 
 /**
  * A metadata value. Scalars: number (u64/i64 too while they fit in 2^53, else bigint), boolean,
@@ -380,7 +377,10 @@ async function readValue(c: HeaderCursor, type: number, key: string, label: stri
  * Parse the header, metadata and tensor table. Reads only the header (in a growing window), never
  * tensor data.
  */
-export async function readGguf(source: ByteSource, options: ReadGgufOptions = {}): Promise<GgufFile & { bytesRead: number; reads: number }> {
+export async function readGguf(
+  source: ByteSource,
+  options: ReadGgufOptions = {},
+): Promise<GgufFile & { bytesRead: number; reads: number }> {
   const label = options.label ?? 'file';
   const c = new HeaderCursor(
     source,

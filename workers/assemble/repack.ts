@@ -133,7 +133,13 @@ function makeScales(scaleType: ScaleType, nBlocks: number): { scales: Uint8Array
  * GGUF Q4_0 blocks of an [N, K] weight (N rows of K/32 blocks) → MatMulNBits bits=4, block 32,
  * no zero points. Lossless.
  */
-export function q4_0ToMatMulNBits(blocks: Uint8Array, rows: number, cols: number, scaleType: ScaleType, name = '(unnamed)'): MatMulNBitsWeights {
+export function q4_0ToMatMulNBits(
+  blocks: Uint8Array,
+  rows: number,
+  cols: number,
+  scaleType: ScaleType,
+  name = '(unnamed)',
+): MatMulNBitsWeights {
   const nBlocks = checkShape('Q4_0', blocks, rows, cols, Q4_0_BYTES, name);
   const b = new Uint8Array(nBlocks * 16);
   const { scales, s16, s32 } = makeScales(scaleType, nBlocks);
@@ -156,7 +162,13 @@ export function q4_0ToMatMulNBits(blocks: Uint8Array, rows: number, cols: number
 }
 
 /** GGUF Q8_0 blocks of an [N, K] weight → MatMulNBits bits=8, block 32, implicit zero point 128. Lossless. */
-export function q8_0ToMatMulNBits(blocks: Uint8Array, rows: number, cols: number, scaleType: ScaleType, name = '(unnamed)'): MatMulNBitsWeights {
+export function q8_0ToMatMulNBits(
+  blocks: Uint8Array,
+  rows: number,
+  cols: number,
+  scaleType: ScaleType,
+  name = '(unnamed)',
+): MatMulNBitsWeights {
   const nBlocks = checkShape('Q8_0', blocks, rows, cols, Q8_0_BYTES, name);
   const b = new Uint8Array(nBlocks * 32);
   const { scales, s16, s32 } = makeScales(scaleType, nBlocks);
@@ -234,12 +246,10 @@ export function dequantizeQ8_0(blocks: Uint8Array, rows: number, cols: number, n
 }
 
 /** What the graph wants for one initializer. */
-export type Target =
-  | { kind: 'matmulnbits'; bits: 4 | 8; scaleType: ScaleType }
-  | { kind: 'float32' }
-  | { kind: 'float16' };
+export type Target = { kind: 'matmulnbits'; bits: 4 | 8; scaleType: ScaleType } | { kind: 'float32' } | { kind: 'float16' };
 
-export type Converted = ({ kind: 'matmulnbits' } & MatMulNBitsWeights) | { kind: 'float32'; data: Float32Array } | { kind: 'float16'; data: Uint16Array };
+export type Converted =
+  ({ kind: 'matmulnbits' } & MatMulNBitsWeights) | { kind: 'float32'; data: Float32Array } | { kind: 'float16'; data: Uint16Array };
 
 const TYPE_NAMES: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 8: 'Q8_0', 30: 'BF16' };
 
@@ -249,7 +259,15 @@ const TYPE_NAMES: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 8: '
  * the type named, anything that would need a re-quantisation: K-quants, Q4_1/Q5_x, float → n-bit,
  * Q8_0 → 4-bit, Q4_0 → 8-bit.
  */
-export function convertRows(type: number, typeName: string, bytes: Uint8Array, rows: number, cols: number, target: Target, name: string): Converted {
+export function convertRows(
+  type: number,
+  typeName: string,
+  bytes: Uint8Array,
+  rows: number,
+  cols: number,
+  target: Target,
+  name: string,
+): Converted {
   const known = TYPE_NAMES[type];
   if (known === undefined) {
     throw new AppError(
@@ -267,7 +285,10 @@ export function convertRows(type: number, typeName: string, bytes: Uint8Array, r
   }
   const expectBytes = rows * cols * (type === 0 ? 4 : 2);
   if ((type === 0 || type === 1 || type === 30) && bytes.length !== expectBytes) {
-    throw new AppError('BundleInvalid', `tensor ${name}: ${known} data for [${rows}, ${cols}] must be ${expectBytes} bytes, got ${bytes.length}`);
+    throw new AppError(
+      'BundleInvalid',
+      `tensor ${name}: ${known} data for [${rows}, ${cols}] must be ${expectBytes} bytes, got ${bytes.length}`,
+    );
   }
   let f: Float32Array;
   if (type === 0) f = bytesToF32(bytes);
