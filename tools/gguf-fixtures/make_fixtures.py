@@ -203,7 +203,8 @@ def build_f16_cases(rng: np.random.Generator) -> None:
     x = np.concatenate([np.array(specials, dtype=np.float32), bits.view(np.float32), ties.view(np.float32)])
     x = x[~np.isnan(x)]
     (OUT / "f32_to_f16.f32").write_bytes(x.astype("<f4").tobytes())
-    (OUT / "f32_to_f16.f16").write_bytes(x.astype("<f2").tobytes())
+    with np.errstate(over="ignore"):  # values above 65504 round to inf on purpose
+        (OUT / "f32_to_f16.f16").write_bytes(x.astype("<f2").tobytes())
 
 
 # --- FLUX names ------------------------------------------------------------------------------
@@ -326,7 +327,8 @@ def build_diffusers_shapes() -> None:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for p in OUT.iterdir():
-        p.unlink()
+        if not p.name.startswith("."):  # keep .gitattributes
+            p.unlink()
     rng = np.random.default_rng(20240815)
     index = {"files": [build_tiny(rng), build_v2_aligned(rng)], "long_key": LONG_KEY, "long_tensor": LONG_TENSOR}
     (OUT / "index.json").write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n")
@@ -334,8 +336,9 @@ def main() -> None:
     probe_sources()
     build_convert_map()
     build_diffusers_shapes()
-    total = sum(p.stat().st_size for p in OUT.iterdir())
-    print(f"wrote {len(list(OUT.iterdir()))} files, {total} bytes, to {OUT.relative_to(ROOT)}")
+    files = [p for p in OUT.iterdir() if not p.name.startswith(".")]
+    total = sum(p.stat().st_size for p in files)
+    print(f"wrote {len(files)} files, {total} bytes, to {OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
