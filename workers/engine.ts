@@ -6,8 +6,8 @@ import type { Backend, EventSink, GeneratorEvent } from '../src/shared/events';
 import { validateRequest, type RenderRequest } from '../src/shared/request';
 import { bundleSizes } from '../src/shared/manifest';
 import { AppError } from '../src/shared/errors';
-import { fetchManifest, urlReader } from './bundle-url';
-import { findCachedBundle } from './store/bundles';
+import { urlReader } from './bundle-url';
+import { findCachedBundle, fetchManifest } from './store/bundles';
 import { runJob, CancelFlag, type LoadedBundle, type PipelineHooks } from './pipeline/run';
 import { rememberFrames } from './frame-store';
 

@@ -94,7 +94,8 @@ export async function requestPersist(): Promise<{ persisted: boolean; asked: boo
 // ---------------------------------------------------------------------------------------------
 // Manifests
 
-async function fetchManifest(manifestUrl: string, fetchFn: typeof fetch): Promise<BundleManifest> {
+/** Reads and checks a bundle's manifest from its URL (the engine's URL path uses it too). */
+export async function fetchManifest(manifestUrl: string, fetchFn: typeof fetch = fetch): Promise<BundleManifest> {
   let response: Response;
   try {
     response = await fetchFn(manifestUrl, { cache: 'no-cache' });
