@@ -71,14 +71,11 @@ describe('incremental sha256', () => {
     expect(ours.hex()).toBe(theirs.digest('hex'));
   }, 120_000);
 
-  it('hashes at a useful speed (no regression to the slow loop)', () => {
+  // Speed is measured by scripts/bench-store.mjs, not asserted here (no timed tests).
+  it('hashes 32 MiB in one update like node:crypto', () => {
     const data = randomBytes(32 << 20);
     const hash = new Sha256();
-    const start = performance.now();
     hash.update(data);
-    const mbPerSecond = 32 / ((performance.now() - start) / 1000);
     expect(hash.hex()).toBe(reference(data));
-    // A low bar on purpose (the machine may be busy): it catches a fall back to a pathological path.
-    expect(mbPerSecond).toBeGreaterThan(5);
   });
 });
