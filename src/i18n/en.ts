@@ -61,6 +61,13 @@ export const en = {
     t5_512: '512 tokens',
     t5_256: '256 tokens',
     t5Hint: '512 as the original; 256 is faster and is the length FLUX.1-schnell was trained with.',
+    video: 'Looping video',
+    fps: 'Frames per second',
+    loop: 'Loop',
+    loopForward: 'Forward (like the original)',
+    loopPingpong: 'There and back (no jump)',
+    hold: 'Hold the last frame (ms)',
+    videoHint: 'The original makes a 5 fps forward loop. There and back plays the frames back to the start without repeating the ends.',
   },
   examples: {
     heading: 'Examples',

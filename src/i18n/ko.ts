@@ -59,6 +59,13 @@ export const ko: Messages = {
     t5_512: '512 토큰',
     t5_256: '256 토큰',
     t5Hint: '512는 원본과 같고, 256은 더 빠르며 FLUX.1-schnell이 학습된 길이입니다.',
+    video: '반복 영상',
+    fps: '초당 프레임',
+    loop: '반복 방식',
+    loopForward: '앞으로 (원본과 같음)',
+    loopPingpong: '갔다가 돌아오기 (끊김 없음)',
+    hold: '마지막 프레임 유지 (ms)',
+    videoHint: '원본은 5fps로 앞으로만 반복합니다. 갔다가 돌아오기는 양 끝 프레임을 반복하지 않고 처음으로 되돌아갑니다.',
   },
   examples: {
     heading: '예시',

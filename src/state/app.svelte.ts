@@ -17,8 +17,8 @@ export class AppState {
   readonly session = new Session(this.client);
   readonly models = new Models(this.client, (manifest) => this.settings.applyModel(manifest));
 
-  /** Options of the looping video (the original Space: 5 fps, forward loop). Plain, not $state: it is posted to the worker, and rune proxies cannot be cloned. */
-  readonly video: VideoOptions = { fps: 5, loop: 'forward' };
+  /** Options of the looping video (the original Space: 5 fps, forward loop). Posted as a snapshot: rune proxies cannot be cloned. */
+  readonly video: Required<Pick<VideoOptions, 'fps' | 'loop' | 'holdLastMs'>> = $state({ fps: 5, loop: 'forward', holdLastMs: 0 });
   /** A short confirmation (link copied), announced politely. */
   notice = $state<string | null>(null);
 
@@ -56,7 +56,7 @@ export class AppState {
     if (this.session.running) return true;
     const checked = this.settings.prepare();
     if (!checked.ok) return false;
-    void this.session.run(this.models.activeSource, checked.request, this.video);
+    void this.session.run(this.models.activeSource, checked.request, $state.snapshot(this.video));
     return true;
   }
 

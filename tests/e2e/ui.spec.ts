@@ -355,3 +355,28 @@ test('every control has a name, and keyboard focus is visible', async ({ page })
     await expect(control, await control.evaluate((el) => el.outerHTML.slice(0, 120))).toHaveAccessibleName(/\S/);
   }
 });
+
+test('video options: a there-and-back loop at 10 fps has 2n-2 frames and no duplicated ends', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await fillSmallJob(page, { frames: 3, steps: 1 });
+  await page.locator('#fps').fill('10');
+  await page.locator('#loop').selectOption('pingpong');
+  await page.getByTestId('generate').click();
+  const video = page.getByTestId('video');
+  await expect(video).toBeVisible({ timeout: 280_000 });
+  const url = await video.getAttribute('src');
+  const bytes = await page.evaluate(async (u) => Array.from(new Uint8Array(await (await fetch(u!)).arrayBuffer())), url);
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { execFileSync } = await import('node:child_process');
+  const file = join(mkdtempSync(join(tmpdir(), 'ts-video-')), 'loop.mp4');
+  writeFileSync(file, Buffer.from(bytes));
+  const probe = JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets,r_frame_rate', '-of', 'json', file], { encoding: 'utf8' }),
+  ) as { streams: { nb_read_packets: string; r_frame_rate: string }[] };
+  // 3 frames there and back: 0, 1, 2, 1 (the ends are not repeated).
+  expect(Number(probe.streams[0]!.nb_read_packets)).toBe(4);
+  expect(probe.streams[0]!.r_frame_rate).toBe('10/1');
+});
