@@ -374,7 +374,11 @@ test('video options: a there-and-back loop at 10 fps has 2n-2 frames and no dupl
   const file = join(mkdtempSync(join(tmpdir(), 'ts-video-')), 'loop.mp4');
   writeFileSync(file, Buffer.from(bytes));
   const probe = JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets,r_frame_rate', '-of', 'json', file], { encoding: 'utf8' }),
+    execFileSync(
+      'ffprobe',
+      ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets,r_frame_rate', '-of', 'json', file],
+      { encoding: 'utf8' },
+    ),
   ) as { streams: { nb_read_packets: string; r_frame_rate: string }[] };
   // 3 frames there and back: 0, 1, 2, 1 (the ends are not repeated).
   expect(Number(probe.streams[0]!.nb_read_packets)).toBe(4);
