@@ -180,25 +180,84 @@ async function runPlain(request: Partial<RenderRequest>, backend: Backend, job =
   }
 }
 
-/** One timed job: every stage's times (transformer per step) for the benchmark. */
-async function runBench(request: Partial<RenderRequest>, backend: Backend, directionBatch?: number, manifestUrl = MANIFEST.manifestUrl) {
+interface BenchOptions {
+  backend: Backend;
+  manifestUrl?: string;
+  /** Prompts per CLIP run for the direction (1 = one at a time). */
+  directionBatch?: number;
+  /** Override the bundle-size rule: false releases every stage's sessions after it (peak = largest stage). */
+  keepWarm?: boolean;
+  /** false: WebGPU reads latents back every step and steps in JS (the engine before issue 8). */
+  gpuLatents?: boolean;
+  /** Wait for the GPU after each GPU-resident run so per-run times are true (see PipelineHooks.syncGpu). */
+  syncGpu?: boolean;
+  /** ORT's WebGPU storage-buffer cache mode for this page's sessions (PipelineHooks.gpuBufferCache). */
+  gpuBufferCache?: 'disabled' | 'lazyRelease' | 'simple' | 'bucket';
+  /** Also encode the frames as a video (workers/video/encoder.ts) and time it. */
+  video?: boolean;
+}
+
+/** JS heap in use (Chromium with --enable-precise-memory-info gives exact numbers). */
+function heapBytes(): number {
+  return (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? Number.NaN;
+}
+
+/**
+ * One timed job for scripts/bench.mjs: every stage's times (every session.run as run:<name>), the GPU
+ * buffer bytes held at each measured stage's peak (t5, clip, denoise: session creation to release),
+ * the JS heap's peak at stage and step boundaries, and optionally the video encode. The frame cache
+ * is off: every frame is rendered.
+ */
+async function runBench(request: Partial<RenderRequest>, options: BenchOptions) {
   const times: Record<string, number[]> = {};
-  const gpu: { stage: string; liveBytes: number; peakBytes: number }[] = [];
-  const start = performance.now();
+  const stages: Record<string, { peakBytes: number; liveAtEnd: number }> = {};
+  // Per component: the GPU peak of its stage so far when its session was created, and the bytes live then.
+  const created: Record<string, { peakBytes: number; liveBytes: number }> = {};
+  let heapPeak = heapBytes();
+  const sampleHeap = () => (heapPeak = Math.max(heapPeak, heapBytes()));
+  const frames: { rgba: Uint8ClampedArray<ArrayBuffer> }[] = [];
+  const before = gpuMemory();
   resetGpuPeak();
-  const result = await render(`bench-${performance.now()}`, { manifestUrl }, { ...DEFAULT_REQUEST, width: 64, height: 64, ...request }, () => {}, {
-    backend,
+  const start = performance.now();
+  const req = { ...DEFAULT_REQUEST, width: 64, height: 64, ...request };
+  const result = await render(`bench-${performance.now()}`, { manifestUrl: options.manifestUrl ?? MANIFEST.manifestUrl }, req, (e) => {
+    if (e.type === 'frame') frames[e.index] = { rgba: e.rgba as Uint8ClampedArray<ArrayBuffer> };
+  }, {
+    backend: options.backend,
     hooks: {
+      frameCache: false,
       onTiming: (stage, ms) => {
         (times[stage] ??= []).push(ms);
-        const m = gpuMemory();
-        gpu.push({ stage, liveBytes: m.liveBytes, peakBytes: m.peakBytes });
-        resetGpuPeak();
+        sampleHeap();
+        if (stage.startsWith('create:')) created[stage.slice(7)] = gpuMemory();
       },
-      ...(directionBatch ? { directionBatch } : {}),
+      onStage: (stage, phase) => {
+        sampleHeap();
+        if (phase === 'start') resetGpuPeak();
+        else {
+          const m = gpuMemory();
+          stages[stage] = { peakBytes: m.peakBytes, liveAtEnd: m.liveBytes };
+          resetGpuPeak();
+        }
+      },
+      ...(options.directionBatch ? { directionBatch: options.directionBatch } : {}),
+      ...(options.keepWarm !== undefined ? { keepWarm: options.keepWarm } : {}),
+      ...(options.gpuLatents !== undefined ? { gpuLatents: options.gpuLatents } : {}),
+      ...(options.syncGpu ? { syncGpu: true } : {}),
+      ...(options.gpuBufferCache ? { gpuBufferCache: options.gpuBufferCache } : {}),
     },
   });
-  return { backend: result.backend, wallMs: performance.now() - start, times, gpu, gpuAfter: gpuMemory() };
+  const wallMs = performance.now() - start;
+  let videoMs: number | undefined;
+  let videoCodec: string | undefined;
+  if (options.video) {
+    const { encodeVideo } = await import('../../workers/video/encoder');
+    const t = performance.now();
+    const video = await encodeVideo({ width: req.width, height: req.height, frames }, undefined);
+    videoMs = performance.now() - t;
+    videoCodec = video.codec;
+  }
+  return { backend: result.backend, wallMs, times, stages, created, gpuBefore: before, gpuAfter: gpuMemory(), heapPeak, videoMs, videoCodec };
 }
 
 Object.assign(window, { runParity, runPlain, runBench, referenceIndex: index, engineRender: render });

@@ -64,8 +64,15 @@ export interface PipelineHooks {
   directionBatch?: number;
   /** Benchmarks: override the bundle-size rule for keeping sessions open between jobs. */
   keepWarm?: boolean;
+  /** Benchmarks: ORT's WebGPU storage-buffer cache mode (see SessionSetup.bufferCache). */
+  gpuBufferCache?: SessionSetup['bufferCache'];
   /** false: WebGPU reads latents back and steps in JS, like wasm (benchmark's before/after). */
   gpuLatents?: boolean;
+  /**
+   * Benchmarks: wait for the GPU after every run whose outputs stay on the GPU, so that run:<name>
+   * times are the GPU's work and not only its submission (WebGPU runs return before the GPU is done).
+   */
+  syncGpu?: boolean;
   /** A measured stage (t5, clip, denoise) starts or ends: benchmarks read the GPU memory peak here. */
   onStage?(stage: string, phase: 'start' | 'end'): void;
 }
@@ -102,14 +109,17 @@ export async function runJob(
   };
   const sessions = stageSessions(manifest, bundle.read, bundle.backend, {
     ...(hooks.keepWarm !== undefined ? { keepWarm: hooks.keepWarm } : {}),
+    ...(hooks.gpuBufferCache ? { setup: { bufferCache: hooks.gpuBufferCache } } : {}),
     onPhase: (component, phase, ms) => hooks.onTiming?.(`${phase}:${component}`, ms),
   });
   const session = (name: ComponentName, setup?: SessionSetup) => timed(`session:${name}`, () => sessions.open(name, setup));
   // Every session.run is timed on its own (run:<name>): the rest of a stage's time is orchestration.
-  const runTimed = async (name: string, s: OrtSession, feeds: Record<string, OrtTensor>, names: readonly string[]) => {
+  const runTimed = async (name: string, s: OrtSession, feeds: Record<string, OrtTensor>, names: readonly string[], sync?: GPUDevice) => {
     const start = performance.now();
     try {
-      return await runSession(s, feeds, names);
+      const results = await runSession(s, feeds, names);
+      if (sync) await sync.queue.onSubmittedWorkDone();
+      return results;
     } finally {
       hooks.onTiming?.(`run:${name}`, performance.now() - start);
     }
@@ -214,9 +224,9 @@ export async function runJob(
       // GPU tensors made for this job; disposed (their buffers destroyed) when the stage ends.
       const owned: OrtTensor[] = [];
       const total = todo.length * request.steps;
+      let gpu: { device: GPUDevice; euler: OrtSession; unpack: OrtSession; dt: OrtTensor[]; vae: Record<'scaling' | 'shift', OrtTensor> } | undefined;
       try {
         let fixedFeeds: Record<string, OrtTensor>;
-        let gpu: { device: GPUDevice; euler: OrtSession; unpack: OrtSession; dt: OrtTensor[]; vae: Record<'scaling' | 'shift', OrtTensor> } | undefined;
         if (onGpu) {
           const device = await ortGpuDevice();
           const upload = (data: Float32Array, dims: readonly number[]) => {
@@ -237,6 +247,7 @@ export async function runJob(
             },
           };
         } else fixedFeeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, tensorF32(data, dims)]));
+        const sync = hooks.syncGpu ? gpu?.device : undefined;
         const noiseFeed = onGpu ? (owned.push(gpuTensorF32(gpu!.device, noise, [1, tokens, 64])), owned.at(-1)!) : undefined;
         const pooledFrame = new Float32Array(pooled.length);
 
@@ -268,8 +279,8 @@ export async function runJob(
                 timestep: timesteps[step]!,
               };
               if (gpu) {
-                const { out: v } = await timed('transformer', () => runTimed('transformer', transformer, feeds, ['out']));
-                const { x_next: next } = await timed('euler', () => runTimed('euler', gpu.euler, { x: xGpu!, v: v!, dt: gpu.dt[step]! }, ['x_next']));
+                const { out: v } = await timed('transformer', () => runTimed('transformer', transformer, feeds, ['out'], sync));
+                const { x_next: next } = await timed('euler', () => runTimed('euler', gpu.euler, { x: xGpu!, v: v!, dt: gpu.dt[step]! }, ['x_next'], sync));
                 v!.dispose();
                 if (xGpu !== noiseFeed) xGpu!.dispose();
                 xGpu = next!;
@@ -284,7 +295,7 @@ export async function runJob(
             cancel.check();
             let image: Float32Array;
             if (gpu) {
-              const { latents } = await timed('unpack', () => runTimed('unpack', gpu.unpack, { x: xGpu!, ...gpu.vae }, ['latents']));
+              const { latents } = await timed('unpack', () => runTimed('unpack', gpu.unpack, { x: xGpu!, ...gpu.vae }, ['latents'], sync));
               if (xGpu !== noiseFeed) xGpu!.dispose();
               try {
                 [image] = await timed('decode', () => run('decoder', decoder, { latents: latents! }, ['image'])) as [Float32Array];
@@ -306,7 +317,11 @@ export async function runJob(
         });
       } finally {
         for (const t of owned) t.dispose();
-        await Promise.all([sessions.close('transformer', transformer), sessions.close('decoder', decoder)]);
+        await Promise.all([
+          sessions.close('transformer', transformer),
+          sessions.close('decoder', decoder),
+          ...(gpu ? [sessions.closeGraph(gpu.euler), sessions.closeGraph(gpu.unpack)] : []),
+        ]);
       }
       emit({ type: 'progress', stage: 'denoise', done: total, total });
     });

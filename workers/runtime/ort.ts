@@ -25,13 +25,22 @@ export interface SessionSetup {
   gpuOutputs?: boolean | readonly string[];
   /** WebGPU: capture the command stream on the first run and replay it (all inputs/outputs on the GPU). */
   graphCapture?: boolean;
+  /**
+   * WebGPU: what ORT does with a storage buffer it frees ('bucket', its default, keeps it for reuse;
+   * 'disabled' destroys it). ORT reads it when it creates its device, i.e. at the page's first WebGPU
+   * session; later sessions cannot change it.
+   */
+  bufferCache?: 'disabled' | 'lazyRelease' | 'simple' | 'bucket';
 }
 
 /** Where a session's time went while it was being made: reading the bundle's bytes, then creating it. */
 export type SessionPhaseTimer = (phase: 'read' | 'create', ms: number) => void;
 
 function ortOptions(backend: Backend, setup: SessionSetup): ort.InferenceSession.SessionOptions {
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: [backend], graphOptimizationLevel: 'all' };
+  // onnxruntime-web reads enableGraphCapture and the cache modes only when the EP is given as an object.
+  const webgpu: ort.InferenceSession.WebGpuExecutionProviderOption & { storageBufferCacheMode?: string } = { name: 'webgpu' };
+  if (setup.bufferCache) webgpu.storageBufferCacheMode = setup.bufferCache;
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: [backend === 'webgpu' ? webgpu : backend], graphOptimizationLevel: 'all' };
   if (backend === 'webgpu' && setup.gpuOutputs)
     options.preferredOutputLocation =
       setup.gpuOutputs === true ? 'gpu-buffer' : Object.fromEntries(setup.gpuOutputs.map((name) => [name, 'gpu-buffer' as const]));
