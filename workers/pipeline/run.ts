@@ -225,6 +225,8 @@ export async function runJob(
       const owned: OrtTensor[] = [];
       const total = todo.length * request.steps;
       let gpu: { device: GPUDevice; euler: OrtSession; unpack: OrtSession; dt: OrtTensor[]; vae: Record<'scaling' | 'shift', OrtTensor> } | undefined;
+      // The latest Euler output on the GPU (ORT's buffer): disposed even when a cancel ends the frame early.
+      let stepLatents: OrtTensor | undefined;
       try {
         let fixedFeeds: Record<string, OrtTensor>;
         if (onGpu) {
@@ -280,10 +282,14 @@ export async function runJob(
               };
               if (gpu) {
                 const { out: v } = await timed('transformer', () => runTimed('transformer', transformer, feeds, ['out'], sync));
-                const { x_next: next } = await timed('euler', () => runTimed('euler', gpu.euler, { x: xGpu!, v: v!, dt: gpu.dt[step]! }, ['x_next'], sync));
-                v!.dispose();
-                if (xGpu !== noiseFeed) xGpu!.dispose();
-                xGpu = next!;
+                let next: OrtTensor;
+                try {
+                  ({ x_next: next } = await timed('euler', () => runTimed('euler', gpu!.euler, { x: xGpu!, v: v!, dt: gpu!.dt[step]! }, ['x_next'], sync)) as { x_next: OrtTensor });
+                } finally {
+                  v!.dispose();
+                }
+                stepLatents?.dispose();
+                xGpu = stepLatents = next;
                 // Read back only when a hook asks for each step's latents (parity tests).
                 if (hooks.onStep) hooks.onStep(f, step, Float32Array.from(await timed('readback', () => readF32(xGpu!))));
               } else {
@@ -295,8 +301,9 @@ export async function runJob(
             cancel.check();
             let image: Float32Array;
             if (gpu) {
-              const { latents } = await timed('unpack', () => runTimed('unpack', gpu.unpack, { x: xGpu!, ...gpu.vae }, ['latents'], sync));
-              if (xGpu !== noiseFeed) xGpu!.dispose();
+              const { latents } = await timed('unpack', () => runTimed('unpack', gpu!.unpack, { x: xGpu!, ...gpu!.vae }, ['latents'], sync));
+              stepLatents?.dispose();
+              stepLatents = undefined;
               try {
                 [image] = await timed('decode', () => run('decoder', decoder, { latents: latents! }, ['image'])) as [Float32Array];
               } finally {
@@ -316,6 +323,7 @@ export async function runJob(
           }
         });
       } finally {
+        stepLatents?.dispose();
         for (const t of owned) t.dispose();
         await Promise.all([
           sessions.close('transformer', transformer),
