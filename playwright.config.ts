@@ -1,15 +1,8 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
 
-// Debian's Chromium drives the tests (never a downloaded browser). SwiftShader gives a real WebGPU
-// adapter without a GPU.
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
+// Debian's Chromium drives the tests (never a downloaded browser); flags in scripts/chromium.mjs.
+export { CHROMIUM_ARGS };
 
 const PORT = Number(process.env.TEST_PORT ?? 4173);
 
@@ -25,7 +18,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     browserName: 'chromium',
-    launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
   },
   webServer: {
     command: `VITE_NO_WATCH=1 npx vite --port ${PORT} --strictPort`,

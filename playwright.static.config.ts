@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_ARGS } from './playwright.config';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './scripts/chromium.mjs';
 import { FIRST_VERSION, ISOLATED_URL, NEXT_DEPLOY_DIR, NEXT_VERSION, STATIC_PORT } from './tests/e2e-static/setup';
 
 // The built app (dist/) on plain static hosts: offline PWA, updates, cross-origin isolation through the
@@ -15,7 +15,7 @@ export default defineConfig({
   outputDir: 'test-results/static',
   use: {
     browserName: 'chromium',
-    launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+    launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
   },
   webServer: {
     command: 'node tests/e2e-static/serve.mjs',

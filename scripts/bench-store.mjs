@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startFaultServer, makeSyntheticBundle } from '../tests/server/fault-server.mjs';
+import { BENCH_CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,16 +19,6 @@ const mb = Number(arg('mb', 1000));
 const chunkMiB = Number(arg('chunk-mib', 16));
 const concurrency = Number(arg('concurrency', 3));
 if (!(mb > 0)) throw new Error('--mb must be a positive number of megabytes');
-// As playwright.config.ts, plus exact heap numbers.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--enable-precise-memory-info',
-];
 
 const MB = 1e6;
 const fmt = (bytes) => `${(bytes / MB).toFixed(1)} MB`;
@@ -54,8 +45,8 @@ const base = vite.resolvedUrls.local[0];
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-store-'));
 // A persistent profile: IndexedDB on disk, as for a user (an incognito context keeps it in memory).
 const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: CHROMIUM_ARGS,
+  executablePath: CHROMIUM_PATH,
+  args: BENCH_CHROMIUM_ARGS,
   headless: true,
 });
 try {

@@ -9,16 +9,8 @@
 import { createServer as createNetServer } from 'node:net';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 
-// The same flags as CHROMIUM_ARGS in playwright.config.ts (a .ts file node cannot import here).
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,7 +42,7 @@ if (!base) {
   base = `http://127.0.0.1:${port}`;
 }
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 try {
   const page = await browser.newPage();
   await page.goto(`${base}/tests/pages/video.html`, { timeout: 120_000 });

@@ -52,6 +52,7 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { BENCH_CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -65,16 +66,6 @@ const backends = String(arg('backends', 'wasm,webgpu')).split(',');
 const midSize = Number(arg('mid-size', 128));
 const gpuRuns = Number(arg('gpu-runs', 1));
 const MID_DIR = '.bench/mid';
-// The same flags as CHROMIUM_ARGS in playwright.config.ts, and exact heap numbers.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-unsafe-swiftshader',
-  '--enable-precise-memory-info',
-];
 
 const BUNDLES = {
   tiny: { manifest: '/models/tiny/manifest.json', file: 'public/models/tiny/manifest.json', request: { width: 64, height: 64 }, keepWarm: undefined },
@@ -134,7 +125,7 @@ const weightBytes = (manifest, component) => sum(manifest.components[component].
 const server = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
 await server.listen();
 const base = server.resolvedUrls.local[0];
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: BENCH_CHROMIUM_ARGS });
 const started = performance.now();
 
 async function freshPage() {

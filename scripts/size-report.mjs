@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
 import { startStaticServer } from '../tests/server/static-server.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 
 /**
  * Budgets in KiB gzipped. Measured when written: 43.2, 1.9, 224.7, 2.5 (the UI was still growing);
@@ -32,15 +33,6 @@ const BUDGETS_KIB = {
 /** Median first paint → ready on the built-in bundle, cold, in milliseconds (SwiftShader, a slow CI machine). */
 const READY_BUDGET_MS = 5_000;
 
-// As in playwright.config.ts (this script is plain Node and cannot import TypeScript).
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -156,7 +148,7 @@ for (const wasm of readdirSync(assets).filter((f) => f.endsWith('.wasm'))) {
 // ---- first paint → ready -----------------------------------------------------------------------
 async function measure() {
   const server = await startStaticServer({ roots: { dist: DIST }, port: 0, quiet: true });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const probe = () => {
     const mark = () => {
       if (document.querySelector('[data-testid="model-info"]')) {
