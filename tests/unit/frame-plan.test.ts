@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { planFrames, progressiveOrder } from '../../workers/pipeline/frame-plan';
-import { frameScales } from '../../workers/pipeline/slider';
 
 describe('frame plan', () => {
-  it('gives the Space scales', () => {
+  it('gives the Space scales: -s + 2 s i/(n-1), 0 in the middle', () => {
+    expect(planFrames(2, 5).map((p) => p.scale)).toEqual([-2, -1, 0, 1, 2]);
     const plan = planFrames(1.75, 7);
-    plan.forEach((p, i) => expect(p.scale).toBeCloseTo(frameScales(1.75, 7)[i]!, 12));
+    plan.forEach((p, i) => expect(p.scale).toBeCloseTo(-1.75 + (2 * 1.75 * i) / 6, 12));
     expect(plan[3]!.scale).toBe(0);
   });
   it('nests: every frame of 7 is bit-identical to a frame of 13 and 25', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MEDIUMS, SUBJECTS, drawTemplatePairs, directionPrompts, DirectionMean, frameScales, shiftPooled } from '../../workers/pipeline/slider';
+import { MEDIUMS, SUBJECTS, drawTemplatePairs, directionPrompts, DirectionMean, shiftPooled } from '../../workers/pipeline/slider';
 
 describe('CLIP slider', () => {
   it('has the original lists', () => {
@@ -28,10 +28,6 @@ describe('CLIP slider', () => {
     two.add(new Float32Array([3, 4]), new Float32Array([1, 1]));
     expect(Array.from(one.result())).toEqual([1.5, 2.5]);
     expect(two.result()).toEqual(one.result());
-  });
-  it('spreads scales from -s to s with 0 in the middle', () => {
-    expect(frameScales(2, 5)).toEqual([-2, -1, 0, 1, 2]);
-    expect(frameScales(1.75, 7)[3]).toBe(0);
   });
   it('shifts pooled by scale x direction', () => {
     expect(Array.from(shiftPooled(new Float32Array([1, 1]), new Float32Array([2, -1]), 0.5))).toEqual([2, 0.5]);

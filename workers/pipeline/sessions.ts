@@ -77,10 +77,3 @@ export function stageSessions(manifest: BundleManifest, read: FileReader, backen
     },
   };
 }
-
-/** Releases every warm session (a bundle was deleted or replaced, or the device was lost). */
-export async function releaseWarmSessions(): Promise<void> {
-  const entries = [...warm.values()];
-  warm.clear();
-  await Promise.all(entries.map(async (e) => (await e.catch(() => null))?.release()));
-}

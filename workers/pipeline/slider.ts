@@ -72,11 +72,6 @@ export class DirectionMean {
   }
 }
 
-/** scale_i = −s + 2 s i / (n − 1): frame 0 leans to the 1st state, frame n−1 to the 2nd. */
-export function frameScales(strength: number, frames: number): number[] {
-  return Array.from({ length: frames }, (_, i) => -strength + (2 * strength * i) / (frames - 1));
-}
-
 /** pooled + scale·direction (float32), the only per-frame difference in the conditioning. */
 export function shiftPooled(pooled: Float32Array, direction: Float32Array, scale: number): Float32Array {
   return shiftPooledInto(new Float32Array(pooled.length), pooled, direction, scale);
