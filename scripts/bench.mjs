@@ -48,7 +48,8 @@
 //              engine before issue 8) for a before/after on the same machine.
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -87,15 +88,22 @@ const JOB = {
   maxSequenceLength: Number(arg('text-length', 512)),
 };
 
-if (bundles.includes('mid') && !existsSync(`${MID_DIR}/manifest.json`)) {
+// The mid bundle is re-exported when the exporter's code changed since it was made (its graphs would be stale).
+const exporterStamp = createHash('sha256')
+  .update(readdirSync('tools/export/time_stream_export').filter((f) => f.endsWith('.py')).sort().map((f) => readFileSync(`tools/export/time_stream_export/${f}`, 'utf8')).join('\0'))
+  .digest('hex');
+const MID_STAMP = `${MID_DIR}/.exporter-sha256`;
+const midCurrent = existsSync(`${MID_DIR}/manifest.json`) && existsSync(MID_STAMP) && readFileSync(MID_STAMP, 'utf8') === exporterStamp;
+if (bundles.includes('mid') && !midCurrent) {
   const python = 'tools/export/.venv/bin/python';
   if (!existsSync(python)) {
-    console.error(`No mid bundle in ${MID_DIR} and no exporter venv: run "bash tools/export/setup.sh", then\n  ${python} -m time_stream_export --tiny --size mid --out ${MID_DIR}`);
+    console.error(`No current mid bundle in ${MID_DIR} and no exporter venv: run "bash tools/export/setup.sh", then\n  ${python} -m time_stream_export --tiny --size mid --out ${MID_DIR}`);
     process.exit(2);
   }
-  console.log(`No mid bundle in ${MID_DIR}: exporting it (a few minutes) ...`);
+  console.log(`No mid bundle from the current exporter in ${MID_DIR}: exporting it (a few minutes) ...`);
   const r = spawnSync(python, ['-m', 'time_stream_export', '--tiny', '--size', 'mid', '--out', MID_DIR], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
+  writeFileSync(MID_STAMP, exporterStamp);
 }
 
 const median = (xs) => {
@@ -246,27 +254,34 @@ try {
   }
 
   if (!flag('no-direction')) {
-    console.log('\n== direction: 64 rounds (128 prompts), batched (32 prompts per CLIP run) vs one at a time');
+    console.log('\n== direction: 64 rounds (128 prompts): as the Space (one prompt per CLIP run, 77 tokens) vs this engine');
+    console.log('   (32 prompts per run, padded only to the longest prompt; the same pooled vectors: causal attention)');
     // WebGPU only with --direction-webgpu: 128 one-prompt CLIP runs on SwiftShader take minutes.
+    const variants = {
+      space: { directionBatch: 1, directionCompact: false },
+      oneCompact: { directionBatch: 1, directionCompact: true },
+      batched77: { directionBatch: 32, directionCompact: false },
+      engine: { directionBatch: 32, directionCompact: true },
+    };
     for (const name of bundles) {
       const b = BUNDLES[name];
       for (const backend of backends.filter((x) => x === 'wasm' || flag('direction-webgpu'))) {
         const page = await freshPage();
-        const batched = [];
-        const single = [];
+        const ms = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
         for (let r = 0; r <= runs; r++) {
           const req = { ...JOB, ...b.request, frames: 3, steps: 1, iterations: 64, seed: 1000 + r };
           const o = { backend, manifestUrl: b.manifest, video: false };
-          const one = await page.evaluate(([q, x]) => window.runBench(q, { ...x, directionBatch: 1 }), [req, o]);
-          const many = await page.evaluate(([q, x]) => window.runBench(q, { ...x, directionBatch: 32 }), [req, o]);
-          if (r > 0) {
-            batched.push(many.times.direction[0]);
-            single.push(one.times.direction[0]);
+          for (const [k, v] of Object.entries(variants)) {
+            const s = await page.evaluate(([q, x]) => window.runBench(q, x), [req, { ...o, ...v }]);
+            if (r > 0) ms[k].push(s.times.direction[0]);
           }
         }
-        const mb = median(batched);
-        const mo = median(single);
-        console.log(`  ${name.padEnd(5)} ${backend.padEnd(7)} batched ${mb.toFixed(1)} ms, one at a time ${mo.toFixed(1)} ms: ${(mo / mb).toFixed(2)}x`);
+        const m = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, median(v)]));
+        const line = Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ');
+        console.log(`  ${name.padEnd(5)} ${backend.padEnd(7)} ${line}`);
+        console.log(
+          `        Space / engine ${(m.space / m.engine).toFixed(2)}x (batching alone ${(m.space / m.batched77).toFixed(2)}x, compact alone ${(m.space / m.oneCompact).toFixed(2)}x)`,
+        );
         await page.close();
       }
     }

@@ -185,6 +185,8 @@ interface BenchOptions {
   manifestUrl?: string;
   /** Prompts per CLIP run for the direction (1 = one at a time). */
   directionBatch?: number;
+  /** false: pad direction prompts to 77 tokens as the Space does. */
+  directionCompact?: boolean;
   /** Override the bundle-size rule: false releases every stage's sessions after it (peak = largest stage). */
   keepWarm?: boolean;
   /** false: WebGPU reads latents back every step and steps in JS (the engine before issue 8). */
@@ -241,6 +243,7 @@ async function runBench(request: Partial<RenderRequest>, options: BenchOptions) 
         }
       },
       ...(options.directionBatch ? { directionBatch: options.directionBatch } : {}),
+      ...(options.directionCompact !== undefined ? { directionCompact: options.directionCompact } : {}),
       ...(options.keepWarm !== undefined ? { keepWarm: options.keepWarm } : {}),
       ...(options.gpuLatents !== undefined ? { gpuLatents: options.gpuLatents } : {}),
       ...(options.syncGpu ? { syncGpu: true } : {}),

@@ -62,6 +62,8 @@ export interface PipelineHooks {
   frameCache?: boolean;
   /** Prompts per CLIP run when finding the direction (default 32); 1 = the Space's one at a time (benchmark). */
   directionBatch?: number;
+  /** false: pad direction prompts to the full 77 tokens as the Space does (benchmark baseline; same result). */
+  directionCompact?: boolean;
   /** Benchmarks: override the bundle-size rule for keeping sessions open between jobs. */
   keepWarm?: boolean;
   /** Benchmarks: ORT's WebGPU storage-buffer cache mode (see SessionSetup.bufferCache). */
@@ -186,7 +188,7 @@ export async function runJob(
     const { pooled, direction } = await stage('clip', () =>
       withSession('clip', async (clip) => {
         const encodePooled = async (ids: BigInt64Array, rows: number) =>
-          (await run('clip', clip, { input_ids: tensorI64(ids, [rows, tokenizers.clip.maxLength]) }, ['pooled']))[0]!;
+          (await run('clip', clip, { input_ids: tensorI64(ids, [rows, ids.length / rows]) }, ['pooled']))[0]!;
         const pooled = await timed('clip', () => encodePooled(clipIds, 1));
         emit({ type: 'stage', stage: 'direction' });
         const direction =
@@ -356,7 +358,7 @@ async function findDirection(
     request.seed,
     injectedPairs ?? null,
   ]);
-  const cached = hooks.directionBatch === undefined ? directionCache.get(key) : undefined;
+  const cached = hooks.directionBatch === undefined && hooks.directionCompact === undefined ? directionCache.get(key) : undefined;
   if (cached) return cached;
   // The Space's target is the 2nd state and its opposite the 1st.
   const pairs = injectedPairs ?? drawTemplatePairs(request.seed, request.iterations);
@@ -372,7 +374,8 @@ async function findDirection(
     const parts: Float32Array[] = [];
     for (let p = 0; p < prompts.length; p += batch) {
       const slice = prompts.slice(p, p + batch);
-      parts.push(await encodePooled(tokenizer.encode(slice), slice.length));
+      const ids = hooks.directionCompact === false ? tokenizer.encode(slice) : tokenizer.encodeCompact(slice).ids;
+      parts.push(await encodePooled(ids, slice.length));
     }
     const pooled = parts.length === 1 ? parts[0]! : concat(parts);
     const dim = pooled.length / (2 * rows);

@@ -27,13 +27,28 @@ export class FixedLengthTokenizer {
 
   /** Row-major int64 ids [texts.length, maxLength]. */
   encode(texts: readonly string[]): BigInt64Array {
-    const out = new BigInt64Array(texts.length * this.maxLength).fill(BigInt(this.padId));
+    return this.#pad(this.#rows(texts), this.maxLength);
+  }
+
+  /**
+   * Ids padded only to the longest row of this batch ([texts.length, length], length <= maxLength).
+   * For CLIP's pooled vector this is exact: attention is causal, so tokens after the end-of-text
+   * token the pooling reads cannot change it, and a ~12-token template costs 1/6 of 77.
+   */
+  encodeCompact(texts: readonly string[]): { ids: BigInt64Array; length: number } {
+    const rows = this.#rows(texts);
+    const length = Math.max(...rows.map((r) => r.length));
+    return { ids: this.#pad(rows, length), length };
+  }
+
+  #rows(texts: readonly string[]): number[][] {
     const room = this.maxLength - this.#prefix.length - this.#suffix.length;
-    texts.forEach((text, row) => {
-      const content = this.#tokenizer.encode(text, { add_special_tokens: false }).slice(0, room);
-      const ids = [...this.#prefix, ...content, ...this.#suffix];
-      ids.forEach((id, i) => (out[row * this.maxLength + i] = BigInt(id)));
-    });
+    return texts.map((text) => [...this.#prefix, ...this.#tokenizer.encode(text, { add_special_tokens: false }).slice(0, room), ...this.#suffix]);
+  }
+
+  #pad(rows: number[][], length: number): BigInt64Array {
+    const out = new BigInt64Array(rows.length * length).fill(BigInt(this.padId));
+    rows.forEach((ids, row) => ids.forEach((id, i) => (out[row * length + i] = BigInt(id))));
     return out;
   }
 }

@@ -134,9 +134,11 @@ def image_ids(h: int, w: int) -> torch.Tensor:
 def component_io(name: str, module: Any) -> tuple[list[IOSpec], list[IOSpec]]:
     if name == "clip":
         hid = module.config.hidden_size
-        return [IOSpec("input_ids", "int64", ["batch", 77])], [
+        # S <= 77: padding after the first EOS cannot change the pooled vector (causal attention), so the
+        # engine may send only as many tokens as the longest prompt of a batch needs.
+        return [IOSpec("input_ids", "int64", ["batch", "S"])], [
             IOSpec("pooled", "float32", ["batch", hid]),
-            IOSpec("last_hidden_state", "float32", ["batch", 77, hid]),
+            IOSpec("last_hidden_state", "float32", ["batch", "S", hid]),
         ]
     if name == "t5":
         d = module.config.d_model
@@ -193,7 +195,7 @@ def wrap(name: str, module: Any) -> torch.nn.Module:
 
 
 _DYNAMIC = {
-    "clip": [{0: "batch"}],
+    "clip": [{0: "batch", 1: "S"}],
     "t5": [{0: "batch", 1: "L"}],
     "transformer": [{0: "batch", 1: "N"}, {0: "batch", 1: "L"}, {0: "batch"}, {0: "batch"}, {0: "N"}, {0: "L"}],
     "decoder": [{0: "batch", 2: "H/8", 3: "W/8"}],
