@@ -1,0 +1,93 @@
+/**
+ * The assembler's part of the worker contract (workers/assemble, docs/assembly.md): a bundle built in
+ * the browser from public weight files (GGUF, safetensors) and a template of graphs shipped with the app.
+ */
+import type { JobId } from './api';
+import type { EventSink } from './events';
+import type { ComponentName } from './manifest';
+import type { StorageEstimate } from './store-api';
+
+/** Which table maps a source file's tensor names onto the graph's parameter names. */
+export type SourceNaming = 'flux-bfl' | 't5-llamacpp' | 'clip-hf' | 'taesd-diffusers';
+
+/** One public weight file. */
+export interface WeightSource {
+  url: string;
+  format: 'gguf' | 'safetensors';
+  naming: SourceNaming;
+  /** The file's exact size: a different Content-Length stops the assembly before any write. */
+  bytes: number;
+  /** Where the publisher gives one; checked over the whole file. */
+  sha256: string | null;
+}
+
+/** A file copied as it is (tokenizer files), as in a bundle. */
+export interface SourceFile {
+  path: string;
+  url: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** A model the app can assemble: one entry of public/models/sources.json, or pasted by the user. */
+export interface SourceDescription {
+  format: 'time-stream-source';
+  format_version: 1;
+  /** The assembled bundle's id in the store. */
+  id: string;
+  display_name: string;
+  /** URL of the template.json (relative URLs resolve against the app). */
+  template: string;
+  license: { name: string; url: string; summary: string };
+  /** GPU memory the largest stage needs, in bytes (an estimate the UI shows before download). */
+  gpu_memory_bytes: number;
+  components: Record<ComponentName, WeightSource>;
+  files: SourceFile[];
+}
+
+/** What an assembly will download and store, known before any weight byte moves. */
+export interface AssemblyPlan {
+  bundleId: string;
+  displayName: string;
+  /** Bytes to download from the sources (weight files read whole, plus copied files). */
+  downloadBytes: number;
+  /** Bytes the assembled bundle occupies in the store. */
+  storedBytes: number;
+  /** Bytes of it already in the store (a stopped assembly resumes). */
+  cachedBytes: number;
+  byComponent: Record<ComponentName, { url: string; downloadBytes: number; storedBytes: number }>;
+  /** Already assembled and complete in the store: nothing to do. */
+  complete: boolean;
+  estimate?: StorageEstimate;
+  fits: boolean;
+}
+
+export interface AssemblyResult {
+  bundleId: string;
+  version: string;
+  /** What the engine is given to open the assembled bundle (BundleSource.manifestUrl). */
+  manifestUrl: string;
+  downloadedBytes: number;
+  writtenBytes: number;
+  seconds: number;
+}
+
+export interface AssembleApi {
+  planAssembly(source: SourceDescription): Promise<AssemblyPlan>;
+  /**
+   * Downloads the sources with range requests, repacks every tensor into the template's shards and
+   * commits the bundle through the store. Progress arrives as 'download' events. Rejects with an
+   * AppError: BundleInvalid (unknown quant type, missing tensor, wrong shape — named), DownloadFailed
+   * (also a host that ignores Range), NotFound, Offline, QuotaExceeded, IntegrityMismatch, AbortError.
+   */
+  assemble(job: JobId, source: SourceDescription, onEvent: EventSink): Promise<AssemblyResult>;
+  cancelAssembly(job: JobId): Promise<void>;
+}
+
+/**
+ * How an assembled bundle is addressed: `assembled:<id>` is its BundleSource.manifestUrl. No host
+ * serves it; the store answers it from IndexedDB (findCachedBundle, fetchManifest), offline too.
+ */
+export const ASSEMBLED_SCHEME = 'assembled:';
+export const assembledManifestUrl = (bundleId: string): string => `${ASSEMBLED_SCHEME}${encodeURIComponent(bundleId)}`;
+export const isAssembledUrl = (url: string): boolean => url.startsWith(ASSEMBLED_SCHEME);
