@@ -10,6 +10,7 @@ import { chunksCover } from './chunks';
 import { abortError, downloadFile, unreachable } from './downloader';
 import { fitsQuota, manifestProblem, planFiles, uniqueContents, type HeldFile } from './plan';
 import { formatBytes, RateMeter, Throttle } from './progress';
+import { ASSEMBLED_SCHEME, isAssembledUrl } from '../../src/shared/assemble-api';
 import * as db from './shard-store';
 
 export interface StoreOptions {
@@ -96,6 +97,15 @@ export async function requestPersist(): Promise<{ persisted: boolean; asked: boo
 
 /** Reads and checks a bundle's manifest from its URL (the engine's URL path uses it too). */
 export async function fetchManifest(manifestUrl: string, fetchFn: typeof fetch = fetch): Promise<BundleManifest> {
+  // An assembled bundle has no manifest on any host: it exists in the store or not at all.
+  if (isAssembledUrl(manifestUrl)) {
+    const record = (await db.getBundleRecords('bundle')).find((r) => r.manifestUrl === manifestUrl);
+    if (record) return record.manifest;
+    throw new AppError(
+      'ModelNotDownloaded',
+      `${manifestUrl.slice(ASSEMBLED_SCHEME.length)} is a model assembled in this browser and is not stored complete here; assemble it again (what is stored is kept).`,
+    );
+  }
   let response: Response;
   try {
     response = await fetchFn(manifestUrl, { cache: 'no-cache' });
@@ -178,7 +188,7 @@ function quotaError(plan: DownloadPlan): AppError {
 }
 
 /** Sends events without ever letting the UI's callback (a comlink proxy) break the download. */
-function safeSink(onEvent: EventSink): EventSink {
+export function safeSink(onEvent: EventSink): EventSink {
   return (event: GeneratorEvent) => {
     try {
       const result = onEvent(event) as unknown;
@@ -200,14 +210,7 @@ export async function downloadBundle(source: BundleSource, onEvent: EventSink, o
   const emit = safeSink(onEvent);
   const manifestUrl = absolute(source.manifestUrl);
   const { manifest, stored } = await currentManifest(manifestUrl, fetchFn);
-  if (active.has(manifest.id)) throw new AppError('InvalidRequest', `${manifest.id} is already being downloaded.`);
-
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort();
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  if (options.signal?.aborted) controller.abort();
-  let settle!: () => void;
-  active.set(manifest.id, { controller, settled: new Promise<void>((resolve) => (settle = resolve)) });
+  const job = claimBundle(manifest.id, options.signal);
   try {
     const plan = await makePlan(manifestUrl, manifest, stored);
     // Before any byte moves: the browser must have room for what is missing.
@@ -221,8 +224,8 @@ export async function downloadBundle(source: BundleSource, onEvent: EventSink, o
     if (!alreadyCommitted) {
       await db.putPending(record);
       emit({ type: 'stage', stage: 'download' });
-      downloadedBytes = await downloadFiles(manifestUrl, manifest, plan, opts, fetchFn, controller.signal, emit);
-      if (controller.signal.aborted) throw abortError();
+      downloadedBytes = await downloadFiles(manifestUrl, manifest, plan, opts, fetchFn, job.signal, emit);
+      if (job.signal.aborted) throw abortError();
       // The commit marker, written only now that every file is stored and verified.
       await db.commitBundle({ ...record, at: Date.now() });
     }
@@ -237,10 +240,30 @@ export async function downloadBundle(source: BundleSource, onEvent: EventSink, o
       persisted,
     };
   } finally {
-    options.signal?.removeEventListener('abort', onOuterAbort);
-    active.delete(manifest.id);
-    settle();
+    job.release();
   }
+}
+
+/**
+ * Marks a bundle as being written (a download, or an assembly): one job per bundle id at a time, and
+ * deleteBundle stops it. The returned signal fires on `outer` or on a deletion; release() when done.
+ */
+export function claimBundle(id: string, outer?: AbortSignal): { signal: AbortSignal; release(): void } {
+  if (active.has(id)) throw new AppError('InvalidRequest', `${id} is already being downloaded or assembled.`);
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort();
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  if (outer?.aborted) controller.abort();
+  let settle!: () => void;
+  active.set(id, { controller, settled: new Promise<void>((resolve) => (settle = resolve)) });
+  return {
+    signal: controller.signal,
+    release() {
+      outer?.removeEventListener('abort', onOuterAbort);
+      active.delete(id);
+      settle();
+    },
+  };
 }
 
 /** Runs the per-file downloads, a few at once; the first failure stops the others (they keep what they stored). */
@@ -449,6 +472,8 @@ export async function collectGarbage(): Promise<number> {
   ]);
   const keep = new Set<string>(writingContents.keys());
   for (const r of [...bundles, ...pending]) for (const f of bundleFiles(r.manifest)) keep.add(f.sha256);
+  // A generated file's chunks (and its own record) live under the key its record names.
+  for (const f of fileList) if (f.chunks && keep.has(f.sha256)) keep.add(f.chunks);
   const drop = new Set<string>();
   let bytes = 0;
   for (const f of fileList) {

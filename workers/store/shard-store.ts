@@ -22,6 +22,14 @@ export interface FileRecord {
   complete: boolean;
   /** The hash of the stored prefix, so a resumed download goes on hashing (partial files only). */
   hash?: Sha256State;
+  /**
+   * Generated files (the assembler's shards) are written under a key the caller chose, since their
+   * sha256 is known only at the end: the finished file's record (keyed by its sha256) names that key
+   * here, where its chunks are. Absent: the chunks are keyed by `sha256`.
+   */
+  chunks?: string;
+  /** On a generated file's own record once it is finished: the sha256 of its content. */
+  result?: string;
   updatedAt: number;
 }
 
@@ -129,12 +137,9 @@ export function deleteBundleRecords(id: string): Promise<void> {
 /** Whether a file is complete, and its chunks in offset order as Blob handles (their bytes stay on disk), read together. */
 export function getStoredFile(sha256: string): Promise<{ complete: boolean; chunks: { offset: number; blob: Blob }[] }> {
   return db()('readonly', async (s) => {
-    const range = chunkRange(sha256);
-    const [record, keys, blobs] = await Promise.all([
-      request<FileRecord | undefined>(s.get(['file', sha256])),
-      request(s.getAllKeys(range)),
-      request<Blob[]>(s.getAll(range)),
-    ]);
+    const record = await request<FileRecord | undefined>(s.get(['file', sha256]));
+    const range = chunkRange(record?.chunks ?? sha256);
+    const [keys, blobs] = await Promise.all([request(s.getAllKeys(range)), request<Blob[]>(s.getAll(range))]);
     return {
       complete: record?.complete === true,
       chunks: keys.map((key, i) => ({ offset: (key as [string, string, number])[2], blob: blobs[i]! })),
@@ -147,7 +152,8 @@ export function getChunkSizes(sha256s: readonly string[]): Promise<Map<string, {
   return db()('readonly', async (s) => {
     const lists = await Promise.all(
       sha256s.map(async (sha) => {
-        const range = chunkRange(sha);
+        const record = await request<FileRecord | undefined>(s.get(['file', sha]));
+        const range = chunkRange(record?.chunks ?? sha);
         const [keys, blobs] = await Promise.all([request(s.getAllKeys(range)), request<Blob[]>(s.getAll(range))]);
         return keys.map((key, i) => ({ offset: (key as [string, string, number])[2], size: blobs[i]?.size ?? 0 }));
       }),
@@ -164,14 +170,32 @@ export function getChunkedContents(): Promise<Set<string>> {
   });
 }
 
-/** Deletes files' chunks and records. Deleting is not refused for quota, so errors here are rethrown as they are. */
-export function deleteContents(sha256s: readonly string[]): Promise<void> {
-  if (sha256s.length === 0) return Promise.resolve();
+/**
+ * Deletes files' chunks and records (a generated file's chunks and its own record too). Deleting is
+ * not refused for quota, so errors here are rethrown as they are.
+ */
+export async function deleteContents(sha256s: readonly string[]): Promise<void> {
+  if (sha256s.length === 0) return;
+  const records = await getFileRecords(sha256s);
   return write('a deletion', (s) => {
     for (const sha of sha256s) {
-      s.delete(chunkRange(sha));
-      s.delete(['file', sha]);
+      const key = records.get(sha)?.chunks;
+      for (const k of key ? [sha, key] : [sha]) {
+        s.delete(chunkRange(k));
+        s.delete(['file', k]);
+      }
     }
+  });
+}
+
+/**
+ * A generated file is finished: its record under its sha256 (complete, chunks under `record.chunks`)
+ * and its own record marked with the result, in one transaction.
+ */
+export function finishGeneratedFile(record: FileRecord, generated: FileRecord, what: string): Promise<void> {
+  return write(what, (s) => {
+    s.put(record, ['file', record.sha256]);
+    s.put(generated, ['file', generated.sha256]);
   });
 }
 
