@@ -1,4 +1,5 @@
 import type { GeneratorApi } from '../src/shared/api';
+import { assemble } from './assemble/api';
 import { engine } from './engine';
 import { store } from './store/api';
 import { video } from './video/api';
@@ -8,4 +9,5 @@ export const api = {
   ...engine,
   ...store,
   ...video,
+  ...assemble,
 } satisfies GeneratorApi;

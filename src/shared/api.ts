@@ -3,6 +3,7 @@ import type { RenderRequest } from './request';
 import type { Backend, EventSink } from './events';
 import type { StoreApi } from './store-api';
 import type { VideoApi } from './video-api';
+import type { AssembleApi } from './assemble-api';
 
 /** Identifies one job so that `cancel` is exact and late events of an old job can be dropped. */
 export type JobId = string;
@@ -61,5 +62,5 @@ export interface EngineApi {
   cancel(job: JobId): Promise<void>;
 }
 
-/** The whole worker contract: engine, model store, video. */
-export type GeneratorApi = EngineApi & StoreApi & VideoApi;
+/** The whole worker contract: engine, model store, video, assembler. */
+export type GeneratorApi = EngineApi & StoreApi & VideoApi & AssembleApi;
