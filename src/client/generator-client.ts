@@ -6,6 +6,7 @@ import type { EventSink } from '../shared/events';
 import type { RenderRequest } from '../shared/request';
 import type { StripOptions, VideoOptions } from '../shared/video-api';
 import type { DownloadOptions } from '../shared/store-api';
+import type { SourceDescription } from '../shared/assemble-api';
 import { AppError } from '../shared/errors';
 
 export class GeneratorClient {
@@ -43,6 +44,11 @@ export class GeneratorClient {
     return this.#trackJob(job, this.api.download(job, source, proxy(onEvent), options));
   }
 
+  /** Assembles a bundle from public weight files into the store; progress arrives on `onEvent` (proxied for the call). */
+  async assemble(job: JobId, source: SourceDescription, onEvent: EventSink) {
+    return this.#trackJob(job, this.api.assemble(job, source, proxy(onEvent)));
+  }
+
   /** Draws the last job's frames as one PNG strip. */
   async renderStrip(options: StripOptions) {
     return this.#track(this.api.renderStrip(options));
@@ -61,11 +67,13 @@ export class GeneratorClient {
       const clear = () => clearTimeout(timer);
       running.then(clear, clear);
     }
-    // Each part keeps its own job registry; asking all three is harmless for the two that do not
+    // Each part keeps its own job registry; asking all four is harmless for those that do not
     // know the job. Tracked, so that a hard stop settles these calls too. Best effort: the hard stop
     // is the guarantee.
     const api = this.api;
-    await Promise.allSettled([api.cancel(job), api.cancelVideo(job), api.cancelDownload(job)].map((call) => this.#track(call)));
+    await Promise.allSettled(
+      [api.cancel(job), api.cancelVideo(job), api.cancelDownload(job), api.cancelAssembly(job)].map((call) => this.#track(call)),
+    );
   }
 
   /** Terminates the worker; every call still waiting rejects with AbortError (comlink would leave them hanging). */

@@ -1,6 +1,7 @@
 // Every English string of the UI. ko.ts has the same shape (checked by its type).
 import type { ErrorName } from '../shared/errors';
 import type { StageName } from '../shared/events';
+import type { SourceProblem } from '../shared/sources';
 
 /** How an error is worded: what happened, and what to do about it. */
 export interface ErrorWords {
@@ -130,9 +131,11 @@ export const en = {
     active: 'In use',
     use: 'Use this model',
     useBuiltIn: 'Use the built-in model',
-    customSummary: 'from a bundle URL',
-    customUrl: 'FLUX.1-schnell bundle URL',
-    customHint: 'The address of a bundle’s manifest.json. Checking it reads only the manifest.',
+    customTitle: 'Another model',
+    customSummary: 'from a bundle URL or a source description',
+    customUrl: 'Bundle URL or source description',
+    customHint:
+      'The address of a bundle’s manifest.json, the address of a source description, or a source description pasted as JSON. Checking reads only that file.',
     check: 'Check size',
     checking: 'Checking…',
     sizeBefore: (size: string) => `Download size: ${size}`,
@@ -149,6 +152,59 @@ export const en = {
     storageUnknown: 'Storage use is not known.',
     persist: 'Keep models when the browser needs space',
     notStored: 'Not downloaded; it is read from its address each run.',
+    listError: 'The model list could not be read, so only the built-in model and a pasted address are offered.',
+    openBundle: 'Check this bundle',
+    source: {
+      summary: 'assembled on this device from public weight files',
+      pasted: 'Pasted source description',
+      files: 'What it downloads',
+      sizeUnknown: 'size not published',
+      downloadTotal: (size: string) => `Download: ${size}`,
+      downloadTotalPlus: (size: string, n: number) => `Download: ${size}, plus ${n} small file${n === 1 ? '' : 's'} of unpublished size`,
+      storesExact: (size: string) => `Stored on this device: ${size}`,
+      storesAbout: (size: string) => `Stored on this device: about ${size} (repacking keeps the size)`,
+      alreadyStored: (size: string) => `${size} of it is already stored; the assembly resumes there.`,
+      licence: 'Licence',
+      licenceLink: (name: string) => `Read the licence (${name})`,
+      accept: 'I have read the licence and accept it',
+      acceptFirst: 'Accept the licence to enable the download.',
+      gpuNeed: (size: string) => `GPU memory it needs: about ${size} (an estimate for its largest stage).`,
+      gpuHave: (size: string) =>
+        `Browsers do not say how much memory a GPU has, so this cannot be checked before a run. The largest single buffer this GPU allows: ${size}.`,
+      gpuHaveUnknown:
+        'Browsers do not say how much memory a GPU has, and this one does not report its largest buffer either, so this cannot be checked before a run.',
+      gpuNone: 'WebGPU is not available here: this model needs a GPU.',
+      gpuChecking: 'Checking this device…',
+      assemble: 'Fetch and assemble',
+      assembling: (done: string, total: string) => `Downloading and assembling: ${done} of ${total}`,
+      assembled: 'Assembled and stored on this device.',
+      useIt: 'Use this model',
+      missingFiles: (files: string) =>
+        `This description cannot be assembled yet: the size and checksum of ${files} are not known, and the assembler needs both.`,
+      note: 'About these numbers',
+    },
+    problem: {
+      heading: 'That description cannot be used.',
+      listHeading: 'The model list has a mistake.',
+      at: (at: string) => `Where: ${at}`,
+      byKind: {
+        json: 'It is not valid JSON.',
+        'not-object': 'A part of it is not the JSON object expected there.',
+        format: 'It is not a Time Stream source description (format field).',
+        version: 'It is written for another version of this app (format_version).',
+        missing: 'A required field is missing or empty.',
+        type: 'A field has the wrong type.',
+        id: 'The id may use only letters, digits, “.”, “_” and “-”.',
+        url: 'An address is not an http or https URL.',
+        bytes: 'A size is not a positive whole number of bytes.',
+        sha256: 'A checksum is not 64 hexadecimal digits (use null where none is published).',
+        choice: 'A field has a value this app does not know.',
+        component: 'The components must be exactly clip, t5, transformer and decoder.',
+        path: 'A file path must stay inside the bundle (no “..”, no leading “/”).',
+        duplicate: 'The same id or file appears twice.',
+        entry: 'An entry is neither a bundle link nor a source description.',
+      } satisfies Record<SourceProblem, string>,
+    },
   },
   device: {
     heading: 'This device',

@@ -292,6 +292,11 @@ export function parsePasted(input: string, base: string): Pasted {
   return { kind: 'url', url: resolved.href };
 }
 
+/** `url` made absolute against `base`. */
+export function absoluteUrl(url: string, base: string): string {
+  return new URL(url, base).href;
+}
+
 /** Download sizes known before anything moves: per component (tokenizer files under their encoder). */
 export interface SourceSizes {
   byComponent: Record<ComponentName, number>;

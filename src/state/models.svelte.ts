@@ -6,10 +6,29 @@ import type { GeneratorEvent } from '../shared/events';
 import type { DownloadPlan, StorageReport } from '../shared/store-api';
 import { BUILT_IN_BUNDLE } from '../shared/models';
 import { isAbort } from '../shared/errors';
+import { absoluteUrl, parseModelList, parsePasted, parseSource, SourceError, type ModelEntry } from '../shared/sources';
 import { deviceVerdict, EtaEstimator, type DeviceVerdict } from './progress-math';
 import { toShown as shown, type ShownError } from './shown-error';
+import { SourceModel, type AssemblerPort } from './source-model.svelte';
 
-export type ModelChoice = 'builtin' | 'custom';
+/** The built-in bundle, a bundle URL ("custom"), or a model assembled from public files ("source"). */
+export type ModelChoice = 'builtin' | 'custom' | 'source';
+
+/** A model list or a pasted description that does not parse: where, and what kind of problem (worded by i18n). */
+export interface ShownSourceProblem {
+  problem: SourceError['problem'];
+  at: string;
+  detail: string;
+}
+
+function shownProblem(error: unknown): ShownSourceProblem | null {
+  return error instanceof SourceError ? { problem: error.problem, at: error.at, detail: error.message } : null;
+}
+
+/** The app's root, against which the model list's relative URLs (and pasted text's) resolve. */
+function appBase(): string {
+  return absoluteUrl(import.meta.env.BASE_URL, location.href);
+}
 
 /** Bytes moved so far by a running download. */
 export interface DownloadProgress {
@@ -39,12 +58,28 @@ export class Models {
   progress = $state.raw<DownloadProgress | null>(null);
   storage = $state.raw<StorageReport | null>(null);
 
+  /** The model list (public/models/sources.json); the built-in model works without it. */
+  entries = $state.raw<ModelEntry[]>([]);
+  listError = $state.raw<ShownSourceProblem | ShownError | null>(null);
+  /** The list's source descriptions, and one pasted (or fetched from a pasted URL), each assemblable. */
+  sources = $state.raw<SourceModel[]>([]);
+  pasted = $state.raw<SourceModel | null>(null);
+  pasteProblem = $state.raw<ShownSourceProblem | null>(null);
+
   choice = $state<ModelChoice>('builtin');
+  /** The assembled model in use when `choice` is 'source'. */
+  chosenSource = $state.raw<SourceModel | null>(null);
 
   readonly activeSource: BundleSource = $derived(
-    this.choice === 'custom' && this.custom ? { manifestUrl: this.checkedUrl } : BUILT_IN_BUNDLE,
+    this.choice === 'custom' && this.custom
+      ? { manifestUrl: this.checkedUrl }
+      : this.choice === 'source' && this.chosenSource?.result
+        ? { manifestUrl: this.chosenSource.result.manifestUrl }
+        : BUILT_IN_BUNDLE,
   );
-  readonly activeInfo: BundleInfo | null = $derived(this.choice === 'custom' && this.custom ? this.custom : this.builtIn);
+  readonly activeInfo: BundleInfo | null = $derived(
+    this.choice === 'custom' && this.custom ? this.custom : this.choice === 'source' ? (this.chosenSource?.info ?? null) : this.builtIn,
+  );
   readonly verdict: DeviceVerdict | null = $derived(
     this.device ? deviceVerdict(this.device, this.activeInfo, (navigator as Navigator & { deviceMemory?: number }).deviceMemory) : null,
   );
@@ -81,7 +116,24 @@ export class Models {
           (this.device = { webgpu: false, shaderF16: false, crossOriginIsolated: false, threads: 1, reason: shown(error).detail }),
       ),
       this.refreshStorage(),
+      this.loadList(),
     ]);
+  }
+
+  /** Reads and checks the model list; a broken list is reported and leaves the built-in model usable. */
+  async loadList(): Promise<void> {
+    const url = absoluteUrl('models/sources.json', appBase());
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+      const list = parseModelList(await response.text(), appBase(), absoluteUrl(BUILT_IN_BUNDLE.manifestUrl, location.href));
+      this.entries = list.models;
+      this.sources = list.models.flatMap((m) => (m.kind === 'source' ? [new SourceModel(m.source, this.#assembler())] : []));
+      this.listError = null;
+      await Promise.all(this.sources.map((s) => s.refreshPlan()));
+    } catch (error) {
+      this.listError = shownProblem(error) ?? shown(error);
+    }
   }
 
   async refreshStorage(): Promise<void> {
@@ -93,29 +145,78 @@ export class Models {
     }
   }
 
-  /** Reads a bundle's manifest and what a download would move; no weights move. */
-  async check(url = this.customUrl): Promise<void> {
-    const manifestUrl = url.trim();
+  /**
+   * Reads what was pasted: a source description (JSON) becomes an assemblable model; an address is
+   * fetched once to tell a source description from a bundle manifest, whose size is then checked
+   * as before (no weights move either way).
+   */
+  async check(input = this.customUrl): Promise<void> {
     this.custom = null;
     this.plan = null;
     this.customError = null;
-    if (this.choice === 'custom') this.use('builtin');
-    if (!manifestUrl) return;
+    this.pasteProblem = null;
+    if (this.choice === 'custom' || (this.choice === 'source' && this.chosenSource === this.pasted)) this.use('builtin');
+    this.pasted = null;
+    if (!input.trim()) return;
     this.checking = true;
     try {
-      const source = { manifestUrl };
-      const [info, plan] = await Promise.all([
-        this.#client.api.inspectBundle(source),
-        this.#client.api.planDownload(source).catch(() => null),
-      ]);
-      this.custom = info;
-      this.plan = plan;
-      this.checkedUrl = manifestUrl;
+      const pasted = parsePasted(input, appBase());
+      if (pasted.kind === 'source') return await this.#setPasted(pasted.source);
+      const described = await this.#fetchDescription(pasted.url);
+      if (described) return await this.#setPasted(parseSource(described, pasted.url));
+      await this.#checkBundle(pasted.url);
     } catch (error) {
-      this.customError = shown(error);
+      const problem = shownProblem(error);
+      if (problem) this.pasteProblem = problem;
+      else this.customError = shown(error);
     } finally {
       this.checking = false;
     }
+  }
+
+  async #setPasted(source: SourceModel['source']): Promise<void> {
+    const model = new SourceModel(source, this.#assembler());
+    this.pasted = model;
+    await model.refreshPlan();
+  }
+
+  /** The JSON at `url` when it is a source description; null for anything else (a bundle manifest, an error: the bundle check reports those). */
+  async #fetchDescription(url: string): Promise<unknown> {
+    try {
+      const response = await fetch(url);
+      if (!response.ok) return null;
+      const value: unknown = await response.json();
+      return (value as { format?: unknown } | null)?.format === 'time-stream-source' ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Reads a bundle's manifest and what a download would move; no weights move. */
+  async #checkBundle(manifestUrl: string): Promise<void> {
+    const source = { manifestUrl };
+    const [info, plan] = await Promise.all([
+      this.#client.api.inspectBundle(source),
+      this.#client.api.planDownload(source).catch(() => null),
+    ]);
+    this.custom = info;
+    this.plan = plan;
+    this.checkedUrl = manifestUrl;
+  }
+
+  /** Assembles a listed or pasted model and, when it is ready, puts it in use. */
+  async assemble(model: SourceModel): Promise<void> {
+    if (await model.assemble()) {
+      await this.refreshStorage();
+      this.useSource(model);
+    }
+  }
+
+  useSource(model: SourceModel): void {
+    if (!model.info) return;
+    this.chosenSource = model;
+    this.choice = 'source';
+    this.#onActivate(model.info.manifest);
   }
 
   /** Downloads (or resumes) the checked bundle into the store, asking the browser to keep it. */
@@ -160,11 +261,23 @@ export class Models {
     await this.#replan();
   }
 
-  use(choice: ModelChoice): void {
+  use(choice: 'builtin' | 'custom'): void {
     const info = choice === 'custom' ? this.custom : this.builtIn;
     if (!info) return;
     this.choice = choice;
     this.#onActivate(info.manifest);
+  }
+
+  /** The worker's assembler, as SourceModel needs it. */
+  #assembler(): AssemblerPort {
+    const client = this.#client;
+    return {
+      newJobId: () => client.newJobId(),
+      planAssembly: (source) => client.api.planAssembly(source),
+      assemble: (job, source, onEvent) => client.assemble(job, source, onEvent),
+      cancel: (job) => client.cancel(job),
+      inspectBundle: (source) => client.api.inspectBundle(source),
+    };
   }
 
   async #replan(): Promise<void> {

@@ -1,0 +1,116 @@
+// One model assembled in the browser from public weight files (docs/assembly.md): what it will
+// download and store, its licence acceptance, the assembly's progress, and the bundle it produced.
+import type { BundleInfo, BundleSource, JobId } from '../shared/api';
+import type { AssemblyPlan, AssemblyResult, SourceDescription } from '../shared/assemble-api';
+import type { EventSink, GeneratorEvent } from '../shared/events';
+import { isAbort } from '../shared/errors';
+import { sourceSizes, toSourceDescription, type ListedSource, type SourceSizes } from '../shared/sources';
+import { EtaEstimator } from './progress-math';
+import { toShown as shown, type ShownError } from './shown-error';
+import type { DownloadProgress } from './models.svelte';
+
+/** What this state needs from the worker (GeneratorClient provides it; see Models). */
+export interface AssemblerPort {
+  newJobId(): JobId;
+  planAssembly(source: SourceDescription): Promise<AssemblyPlan>;
+  assemble(job: JobId, source: SourceDescription, onEvent: EventSink): Promise<AssemblyResult>;
+  cancel(job: JobId): Promise<void>;
+  inspectBundle(source: BundleSource): Promise<BundleInfo>;
+}
+
+export class SourceModel {
+  readonly source: ListedSource;
+  readonly sizes: SourceSizes;
+  /** The contract's form; null while a copied file's size or hash is unknown (the assembler needs both). */
+  readonly description: SourceDescription | null;
+
+  plan = $state.raw<AssemblyPlan | null>(null);
+  planError = $state.raw<ShownError | null>(null);
+  /** The licence was read and accepted: nothing is fetched before. */
+  accepted = $state(false);
+  assembling = $state(false);
+  progress = $state.raw<DownloadProgress | null>(null);
+  error = $state.raw<ShownError | null>(null);
+  /** The assembled bundle (its manifest URL is what the engine opens) and its manifest, read back. */
+  result = $state.raw<AssemblyResult | null>(null);
+  info = $state.raw<BundleInfo | null>(null);
+
+  #port: AssemblerPort;
+  #job: JobId | null = null;
+  #eta = new EtaEstimator();
+
+  constructor(source: ListedSource, port: AssemblerPort) {
+    this.source = source;
+    this.sizes = sourceSizes(source);
+    this.description = toSourceDescription(source);
+    this.#port = port;
+  }
+
+  get id(): string {
+    return this.source.id;
+  }
+
+  /** The button's state: licence accepted, nothing running, and a description the assembler can take. */
+  get canAssemble(): boolean {
+    return this.accepted && !this.assembling && this.description !== null;
+  }
+
+  /** Asks what an assembly would download and store (reads the template; no weight byte moves). */
+  async refreshPlan(): Promise<void> {
+    if (!this.description) return;
+    try {
+      this.plan = await this.#port.planAssembly(this.description);
+      this.planError = null;
+    } catch (error) {
+      this.planError = shown(error);
+    }
+  }
+
+  /**
+   * Assembles the bundle (or, when the store already holds it complete, only opens it) and reads its
+   * manifest. Resolves true when the bundle is ready to use.
+   */
+  async assemble(): Promise<boolean> {
+    if (!this.description || !this.accepted || this.assembling) return false;
+    const job = this.#port.newJobId();
+    this.#job = job;
+    this.assembling = true;
+    this.error = null;
+    this.#eta.reset();
+    // The assembler counts progress in bundle bytes in the store (resumed ones included), as the plan does.
+    this.progress = { loaded: this.plan?.cachedBytes ?? 0, total: this.plan?.storedBytes ?? this.sizes.total, bytesPerSecond: 0, file: '' };
+    try {
+      const result = await this.#port.assemble(job, this.description, (event) => this.#onEvent(job, event));
+      this.info = await this.#port.inspectBundle({ manifestUrl: result.manifestUrl });
+      this.result = result;
+      return true;
+    } catch (error) {
+      if (!isAbort(error)) this.error = shown(error);
+      return false;
+    } finally {
+      this.#job = null;
+      this.assembling = false;
+      this.progress = null;
+      await this.refreshPlan();
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.#job) await this.#port.cancel(this.#job);
+  }
+
+  #onEvent(job: JobId, event: GeneratorEvent): void {
+    if (job !== this.#job || event.type !== 'download') return;
+    const etaMs =
+      event.bytesPerSecond > 0
+        ? ((event.bundleTotal - event.bundleLoaded) / event.bytesPerSecond) * 1000
+        : this.#eta.update(event.bundleLoaded, event.bundleTotal, performance.now());
+    this.progress = {
+      loaded: event.bundleLoaded,
+      total: event.bundleTotal,
+      bytesPerSecond: event.bytesPerSecond,
+      file: event.file,
+      ...(etaMs !== undefined ? { etaMs } : {}),
+    };
+  }
+}

@@ -1,0 +1,115 @@
+// The model list (public/models/sources.json) in the model panel, in Debian's Chromium: what the
+// FLUX.1-schnell entry says before anything is fetched, the licence gate, the paste field's checks.
+import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+
+const LIST = JSON.parse(readFileSync(new URL('../../public/models/sources.json', import.meta.url), 'utf8')) as {
+  models: Record<string, unknown>[];
+};
+const FLUX = LIST.models.find((m) => m.id === 'flux1-schnell-q4-public') as Record<string, any>;
+
+async function openApp(page: Page) {
+  await page.goto('/');
+  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+}
+
+async function paste(page: Page, text: string) {
+  const panel = page.getByRole('region', { name: 'Model' });
+  const field = page.locator('#bundle-url');
+  if (!(await field.isVisible())) await panel.getByText('from a bundle URL').click();
+  await field.fill(text);
+  await panel.getByRole('button', { name: 'Check size' }).click();
+}
+
+test('the list shows FLUX.1-schnell from public files: exact URLs, sizes, licence, GPU memory, and nothing is fetched', async ({
+  page,
+}) => {
+  const external: string[] = [];
+  page.on('request', (request) => {
+    if (!new URL(request.url()).hostname.startsWith('127.0.0.1')) external.push(request.url());
+  });
+  await openApp(page);
+  const card = page.getByTestId('source-flux1-schnell-q4-public');
+  await expect(card).toContainText('FLUX.1-schnell (4-bit, from public files)');
+
+  const files = card.getByTestId('source-files');
+  for (const [name, size] of [
+    ['transformer', '6.8 GB'],
+    ['t5', '5.1 GB'],
+    ['clip', '246 MB'],
+    ['decoder', '9.8 MB'],
+  ] as const) {
+    const url = FLUX.components[name].url as string;
+    const link = page.getByRole('link', { name: url, exact: true });
+    await expect(files.locator(link)).toHaveAttribute('href', url);
+    // The `has` locator is matched inside each row.
+    await expect(files.locator('li', { has: link })).toContainText(size);
+  }
+  await expect(files.getByRole('link', { name: /tokenizer_2\/tokenizer\.json$/ })).toBeVisible();
+  await expect(files).toContainText('size not published');
+  // 6770707360 + 5061584064 + 246144152 + 9848636 bytes.
+  await expect(card.getByTestId('source-download')).toHaveText('Download: 12.1 GB, plus 4 small files of unpublished size');
+  await expect(card.getByTestId('source-stored')).toContainText('Stored on this device');
+
+  const licence = card.getByTestId('source-licence');
+  await expect(licence).toContainText('Apache-2.0');
+  await expect(licence).toContainText('MIT');
+  await expect(licence.getByRole('link')).toHaveAttribute('href', FLUX.license.url as string);
+
+  await expect(card.getByTestId('source-gpu')).toContainText('GPU memory it needs: about 11.0 GB');
+  // SwiftShader reports its buffer limit, never its memory: the panel says it cannot check.
+  await expect(card.getByTestId('source-gpu')).toContainText(/Browsers do not say how much memory a GPU has|WebGPU is not available here/);
+
+  // The tokenizer files' sizes and hashes are not published: the entry says it cannot be assembled yet.
+  const button = card.getByRole('button', { name: 'Fetch and assemble' });
+  await expect(button).toBeDisabled();
+  await card.getByLabel('I have read the licence and accept it').check();
+  await expect(card.getByTestId('source-blocked')).toContainText('t5/tokenizer.json');
+  await expect(button).toBeDisabled();
+  expect(external).toEqual([]);
+});
+
+test('the licence gate: the assemble button is enabled only once the licence is accepted', async ({ page }) => {
+  await openApp(page);
+  // The FLUX description with every copied file's size and hash given, pasted as JSON.
+  const complete = {
+    ...FLUX,
+    id: 'flux-pasted',
+    files: (FLUX.files as object[]).map((f) => ({ ...f, bytes: 1000, sha256: 'ab'.repeat(32) })),
+  };
+  await paste(page, JSON.stringify(complete));
+  const card = page.getByTestId('source-flux-pasted');
+  await expect(card).toContainText('Pasted source description: FLUX.1-schnell (4-bit, from public files)');
+  const button = card.getByRole('button', { name: 'Fetch and assemble' });
+  await expect(button).toBeDisabled();
+  await expect(card).toContainText('Accept the licence to enable the download.');
+  await card.getByLabel('I have read the licence and accept it').check();
+  await expect(button).toBeEnabled();
+  await card.getByLabel('I have read the licence and accept it').uncheck();
+  await expect(button).toBeDisabled();
+});
+
+test('the paste field names what is wrong, in English and in Korean', async ({ page }) => {
+  await openApp(page);
+  await paste(page, '{ "format": "time-stream-source", ');
+  const problem = page.getByTestId('paste-problem');
+  await expect(problem).toHaveAttribute('data-problem', 'json');
+  await expect(problem).toContainText('That description cannot be used. It is not valid JSON.');
+
+  const broken = { ...FLUX, components: { ...FLUX.components, t5: { ...FLUX.components.t5, bytes: '5 GB' } } };
+  await paste(page, JSON.stringify(broken));
+  await expect(problem).toHaveAttribute('data-problem', 'bytes');
+  await expect(problem).toContainText('A size is not a positive whole number of bytes.');
+  await expect(problem).toContainText('Where: components.t5.bytes');
+
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(problem).toContainText('크기가 바이트 단위의 양의 정수가 아닙니다.');
+  await expect(problem).toContainText('위치: components.t5.bytes');
+});
+
+test('a bundle URL in the paste field still goes the bundle way', async ({ page, baseURL }) => {
+  await openApp(page);
+  await paste(page, `${baseURL}/models/tiny/manifest.json`);
+  await expect(page.getByTestId('custom-info')).toContainText('Tiny random FLUX.1-schnell');
+  await expect(page.getByTestId('paste-problem')).toHaveCount(0);
+});
