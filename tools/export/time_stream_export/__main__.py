@@ -11,6 +11,12 @@ Examples (from the repository root, with tools/export/.venv):
   python -m time_stream_export --weights /data/FLUX.1-schnell --quantize q4 --out /data/bundle
   # reference fixtures from the torch modules the bundle was exported from
   python -m time_stream_export reference --bundle public/models/tiny --out tests/fixtures/reference/tiny
+  # templates for the in-browser assembler (docs/assembly.md): graphs without weights + layout
+  python -m time_stream_export template --size full --out public/models/flux1-schnell-q4
+  # the tiny random weights as public-format files (GGUF, safetensors) + a source description, and the bundle
+  # an assembler must make from them (tools/export/build_assemble_fixtures.sh runs all three)
+  python -m time_stream_export sources --size tiny --seed 0 --out DIR --template-url URL --url-prefix PREFIX
+  python -m time_stream_export fill --template T/template.json --source DIR/source.json --out BUNDLE
 """
 
 from __future__ import annotations
@@ -165,10 +171,83 @@ def cmd_reference(argv: list[str]) -> int:
     return 0
 
 
+def cmd_template(argv: list[str]) -> int:
+    from . import export_onnx as ex
+    from . import template as T
+
+    p = argparse.ArgumentParser(prog="python -m time_stream_export template",
+                                description="Write a weightless template (graphs + layout) for the assembler.")
+    p.add_argument("--size", choices=["tiny", "mid", "full"], required=True)
+    p.add_argument("--activations", choices=["fp32", "fp16"], default="fp32",
+                   help="transformer activations (fp16: not implemented yet)")
+    p.add_argument("--shard-limit", type=int, default=ex.DEFAULT_SHARD_LIMIT)
+    p.add_argument("--out", type=Path, required=True)
+    a = p.parse_args(argv)
+    if a.activations != "fp32":
+        print("error: --activations fp16 is not implemented yet (templates have fp32 activations)", file=sys.stderr)
+        return 2
+    t0 = time.time()
+    print(f"template {a.size} -> {a.out}")
+    T.write_template(a.size, a.out, activations=a.activations, shard_limit=a.shard_limit)
+    print(f"done in {time.time() - t0:.1f}s")
+    return 0
+
+
+def cmd_sources(argv: list[str]) -> int:
+    import json
+
+    from . import assemble as A
+    from . import tokenizers_build as tb
+
+    p = argparse.ArgumentParser(prog="python -m time_stream_export sources",
+                                description="Random seeded weights written as the public files are (GGUF, safetensors).")
+    p.add_argument("--size", choices=sorted(M.SIZES), default="tiny")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="folder for the weight files")
+    p.add_argument("--url-prefix", required=True, help="URL of --out as the source description names it (ends with /)")
+    p.add_argument("--template-url", required=True)
+    p.add_argument("--description", type=Path, required=True, help="source.json to write")
+    a = p.parse_args(argv)
+    tok = CACHE / "tokenizers" / "t5"
+    tb.write_t5_tokenizer(tok)
+    desc = A.write_sources(M.build_random(a.size, a.seed), a.out, tok, a.url_prefix)
+    full = {
+        "format": "time-stream-source", "format_version": 1,
+        "id": f"{a.size}-random-flux-schnell-assembled",
+        "display_name": f"{a.size.capitalize()} random FLUX.1-schnell (assembled from GGUF/safetensors)",
+        "template": a.template_url,
+        "license": {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0",
+                    "summary": f"random weights made by tools/export (--size {a.size} --seed {a.seed})"},
+        "gpu_memory_bytes": 100_000_000,
+        **desc,
+    }
+    a.description.parent.mkdir(parents=True, exist_ok=True)
+    a.description.write_text(json.dumps(full, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def cmd_fill(argv: list[str]) -> int:
+    from . import assemble as A
+
+    p = argparse.ArgumentParser(prog="python -m time_stream_export fill",
+                                description="Template + source files -> bundle (what the browser's assembler writes).")
+    p.add_argument("--template", type=Path, required=True)
+    p.add_argument("--source", type=Path, required=True, help="source description (time-stream-source)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--root", type=Path, default=EXPORT_ROOT.parents[1], help="where '/...' URLs point (the repository)")
+    a = p.parse_args(argv)
+    m = A.fill(a.template, a.source, a.out, a.root)
+    print(f"bundle {m['id']} version {m['version'][:16]} -> {a.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "reference":
         return cmd_reference(argv[1:])
+    cmds = {"template": cmd_template, "sources": cmd_sources, "fill": cmd_fill}
+    if argv and argv[0] in cmds:
+        return cmds[argv[0]](argv[1:])
     if argv and argv[0] == "export":
         argv = argv[1:]
     return cmd_export(argv)

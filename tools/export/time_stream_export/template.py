@@ -1,0 +1,474 @@
+"""Templates (docs/assembly.md): the four graphs at a given size WITHOUT weights, plus a layout saying where
+each weight goes in the external-data shards. The browser's assembler fills the shards from public weight
+files (GGUF, safetensors); ``fill`` here does the same in Python and is the assembler's byte-for-byte oracle.
+
+The graphs come from the real classes built on the meta device (no weight is ever materialised, so the
+12 B FLUX.1-schnell exports on a laptop): traced with the dynamo exporter like export_onnx.py does, with every
+parameter turned into a graph input before onnxscript's optimiser runs (so nothing weight-dependent is
+folded), then turned back into external initializers by ``_rewrite``:
+
+* a linear layer (``Gemm`` with transB, or ``MatMul`` of a ``Transpose`` of the weight) in a quantised
+  component becomes ``com.microsoft.MatMulNBits`` (B = the nn.Linear weight [N, K] itself, symmetric, no
+  zero points) + ``Add`` for the bias; transformer bits 4 (GGUF Q4_0), T5 bits 8 (GGUF Q8_0);
+* a linear layer kept in float (CLIP, and the transformer layers city96's GGUF keeps in F16) becomes
+  ``MatMul`` with the transposed weight as initializer (``transpose: true`` in the layout);
+* every other parameter is a plain float32 initializer (embedding tables, norms, biases, convolutions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper
+
+from . import export_onnx as ex
+from . import models as M
+
+FORMAT = "time-stream-template"
+FORMAT_VERSION = 1
+ALIGN = 64
+BLOCK = 32
+
+# FLUX.1-schnell's real configs (HF config.json of each component; taef1 = the "mid" decoder, which is taef1's
+# architecture). T5-v1.1-XXL encoder, CLIP-L text model.
+FULL: dict[str, dict[str, Any]] = {
+    "clip": dict(
+        vocab_size=49408, hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
+        max_position_embeddings=77, hidden_act="quick_gelu", layer_norm_eps=1e-5, projection_dim=768,
+        bos_token_id=0, eos_token_id=2, pad_token_id=1,
+    ),
+    "t5": dict(
+        vocab_size=32128, d_model=4096, d_ff=10240, d_kv=64, num_heads=64, num_layers=24,
+        feed_forward_proj="gated-gelu", relative_attention_num_buckets=32, relative_attention_max_distance=128,
+        layer_norm_epsilon=1e-6, dropout_rate=0.0, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+        tie_word_embeddings=False, is_encoder_decoder=False, use_cache=False,
+    ),
+    "transformer": dict(
+        patch_size=1, in_channels=64, num_layers=19, num_single_layers=38, attention_head_dim=128,
+        num_attention_heads=24, joint_attention_dim=4096, pooled_projection_dim=768, guidance_embeds=False,
+        axes_dims_rope=(16, 56, 56),
+    ),
+    "decoder": M.SIZES["mid"]["decoder"],
+}
+
+# How each component's linear layers are stored (what the public files hold).
+QUANT = {"transformer": {"bits": 4, "source": "Q4_0"}, "t5": {"bits": 8, "source": "Q8_0"}}
+# city96's FLUX GGUF keeps these layers' weights in F16 (BFL time_in, vector_in, txt_in, img_in, final_layer):
+# they stay float MatMuls, since the assembler never re-quantises.
+FLUX_FLOAT_LINEARS = ("time_text_embed.", "context_embedder.", "x_embedder.", "norm_out.", "proj_out.")
+
+TEMPLATE_IDS = {"full": "flux1-schnell-q4", "tiny": "tiny-random-flux-schnell-q4"}
+
+
+# --------------------------------------------------------------------------------------------- modules
+
+
+def configs(size: str) -> dict[str, dict[str, Any]]:
+    if size == "full":
+        return copy.deepcopy(FULL)
+    from . import tokenizers_build as tb
+
+    cfg = copy.deepcopy(M.SIZES[size])
+    cfg["t5"]["vocab_size"] = tb.T5_VOCAB_SIZE  # as build_random
+    return cfg
+
+
+def build_meta(size: str) -> dict[str, torch.nn.Module]:
+    """The four modules on the meta device (shapes only). Same classes and settings as models.build_random."""
+    from diffusers import AutoencoderTiny, FluxTransformer2DModel
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    cfg = configs(size)
+    with torch.device("meta"):
+        clip_cfg = CLIPTextConfig(**cfg["clip"])
+        clip_cfg._attn_implementation = "eager"
+        mods = {
+            "clip": CLIPTextModel(clip_cfg),
+            "t5": T5EncoderModel(T5Config(**cfg["t5"])),
+            "transformer": FluxTransformer2DModel(**cfg["transformer"]),
+            "decoder": AutoencoderTiny(**cfg["decoder"]),
+        }
+    for m in mods.values():
+        m.eval()
+        _materialise_buffers(m)
+    return mods
+
+
+def _materialise_buffers(module: torch.nn.Module) -> None:
+    """Buffers are not weights (no source file has them): give them their real values (they stay in the graph)."""
+    for name, buf in list(module.named_buffers()):
+        if not buf.is_meta:
+            continue
+        if name.endswith("position_ids"):  # CLIP: arange(max_position) as [1, P]
+            owner = module.get_submodule(name.rsplit(".", 1)[0])
+            owner.register_buffer("position_ids", torch.arange(buf.shape[-1]).expand(buf.shape), persistent=False)
+        else:
+            raise ValueError(f"meta buffer {name}: no rule to build its value")
+
+
+def _rope_forward_any_device(self, ids: torch.Tensor):
+    """export_onnx._pos_embed_forward_f32 with the baked frequencies on the ids' device (meta here)."""
+    pos = ids.float()
+    cos_out, sin_out = [], []
+    for i in range(ids.shape[-1]):
+        dim = self.axes_dim[i]
+        freqs = (1.0 / (float(self.theta) ** (np.arange(0, dim, 2, dtype=np.float64) / dim))).astype(np.float32)
+        ang = pos[:, i : i + 1] * torch.from_numpy(freqs).to(pos.device)[None, :]
+        c, s = ang.cos(), ang.sin()
+        cos_out.append(torch.stack([c, c], dim=-1).flatten(1))
+        sin_out.append(torch.stack([s, s], dim=-1).flatten(1))
+    return torch.cat(cos_out, dim=-1), torch.cat(sin_out, dim=-1)
+
+
+@contextlib.contextmanager
+def _float32_rope_meta():
+    import diffusers.models.transformers.transformer_flux as tf
+
+    orig = tf.FluxPosEmbed.forward
+    tf.FluxPosEmbed.forward = _rope_forward_any_device
+    try:
+        yield
+    finally:
+        tf.FluxPosEmbed.forward = orig
+
+
+def canonical_params(module: torch.nn.Module) -> dict[str, str]:
+    """Every parameter name (tied aliases included, e.g. T5's encoder.embed_tokens) -> its first state-dict name
+    (T5: shared.weight)."""
+    first: dict[int, str] = {}
+    out: dict[str, str] = {}
+    for name, p in module.named_parameters(remove_duplicate=False):
+        first.setdefault(id(p), name)
+        out[name] = first[id(p)]
+    return out
+
+
+# --------------------------------------------------------------------------------------------- export
+
+
+def export_weightless(name: str, module: torch.nn.Module) -> tuple[onnx.ModelProto, dict[str, tuple[list[int], int]]]:
+    """Trace a meta module; returns the optimised graph in which every parameter is a graph input, and
+    {input name: (shape, onnx dtype)} of those inputs."""
+    import onnx_ir as ir
+    from torch.onnx._internal._lazy_import import onnxscript_apis
+
+    wrapper = ex.wrap(name, module)
+    args = tuple(a.to("meta") for a in ex.example_inputs(name, module))
+    ins, outs = ex.component_io(name, module)
+    dyn = tuple({ax: torch.export.Dim.DYNAMIC for ax in d} for d in ex._DYNAMIC[name])
+    ctx = _float32_rope_meta() if name == "transformer" else contextlib.nullcontext()
+    with ctx, torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+        prog = torch.onnx.export(
+            wrapper, args, f=None, dynamo=True, opset_version=ex.OPSET,
+            input_names=[i.name for i in ins], output_names=[o.name for o in outs],
+            dynamic_shapes=dyn, verbose=False, optimize=False,
+        )
+    model = prog.model
+    g = model.graph
+    weights: dict[str, tuple[list[int], int]] = {}
+    for iname in list(g.initializers):
+        v = g.initializers[iname]
+        raw = getattr(v.const_value, "raw", None)
+        if isinstance(raw, torch.Tensor) and raw.is_meta:
+            g.initializers.pop(iname)
+            v.const_value = None
+            g.inputs.append(v)
+            weights[iname] = ([int(d) for d in v.shape], int(v.dtype.value))
+    onnxscript_apis.optimize(model)
+    proto = ir.serde.serialize_model(model)
+    return proto, weights
+
+
+@dataclass
+class Entry:
+    """One external initializer of a template graph (docs/assembly.md, layouts)."""
+
+    name: str
+    param: str
+    encoding: str  # matmulnbits_b | matmulnbits_scales | float32 | float16
+    shape: list[int]
+    param_shape: list[int]
+    bits: int | None = None
+    dtype: str | None = None  # scales only
+    transpose: bool = False
+
+    @property
+    def nbytes(self) -> int:
+        n = int(np.prod(self.shape)) if self.shape else 1
+        if self.encoding == "matmulnbits_b":
+            return n
+        if self.encoding == "matmulnbits_scales":
+            return n * (2 if self.dtype == "float16" else 4)
+        return n * (2 if self.encoding == "float16" else 4)
+
+
+def _is_quantised_linear(component: str, param: str, k: int) -> bool:
+    if component not in QUANT or k % BLOCK:
+        return False
+    if component == "transformer" and param.startswith(FLUX_FLOAT_LINEARS):
+        return False
+    return True
+
+
+def _rewrite(component: str, model: onnx.ModelProto, weights: dict, canon: dict[str, str]) -> list[Entry]:
+    """Turn the parameter inputs back into initializers (see the module doc); returns their layout entries in
+    graph order. The initializers get no data here (write_template makes them external)."""
+    g = model.graph
+    param_of = {n: canon[n[2:]] for n in weights}  # "m." = the wrapper's attribute
+    producer = {o: n for n in g.node for o in n.output}
+    entries: dict[str, Entry] = {}
+    new_nodes: list[onnx.NodeProto] = []
+    dropped: set[str] = set()
+
+    def add(e: Entry) -> str:
+        if e.name not in entries:
+            entries[e.name] = e
+        return e.name
+
+    def linear(node_name: str, a: str, w_in: str, out: str, bias: str | None) -> None:
+        param = param_of[w_in]
+        n_out, k = weights[w_in][0]
+        if _is_quantised_linear(component, param, k):
+            bits = QUANT[component]["bits"]
+            nb = k // BLOCK
+            b = add(Entry(param + ".qweight", param, "matmulnbits_b", [n_out, nb, BLOCK * bits // 8], [n_out, k], bits))
+            s = add(Entry(param + ".scales", param, "matmulnbits_scales", [n_out * nb], [n_out, k], bits, "float32"))
+            mm_out = out + "_nobias" if bias else out
+            new_nodes.append(
+                helper.make_node(
+                    "MatMulNBits", [a, b, s], [mm_out], name=node_name + "_MatMulNBits", domain="com.microsoft",
+                    K=k, N=n_out, bits=bits, block_size=BLOCK,
+                )
+            )
+        else:
+            wt = add(Entry(param + ".T", param, "float32", [k, n_out], [n_out, k], transpose=True))
+            mm_out = out + "_nobias" if bias else out
+            new_nodes.append(helper.make_node("MatMul", [a, wt], [mm_out], name=node_name + "_MatMul"))
+        if bias:
+            new_nodes.append(helper.make_node("Add", [mm_out, bias], [out], name=node_name + "_Add"))
+
+    for node in g.node:
+        if node.op_type == "Gemm" and node.input[1] in weights:
+            at = {x.name: helper.get_attribute_value(x) for x in node.attribute}
+            if at.get("transA", 0) or not at.get("transB", 0) or at.get("alpha", 1.0) != 1.0 or at.get("beta", 1.0) != 1.0:
+                raise ValueError(f"{component}: unexpected Gemm {node.name} {at}")
+            bias = node.input[2] if len(node.input) > 2 and node.input[2] else None
+            linear(node.name, node.input[0], node.input[1], node.output[0], bias)
+            continue
+        if node.op_type == "MatMul" and node.input[1] in producer:
+            t = producer[node.input[1]]
+            if t.op_type == "Transpose" and t.input[0] in weights and len(weights[t.input[0]][0]) == 2:
+                linear(node.name, node.input[0], t.input[0], node.output[0], None)
+                dropped.add(t.name)
+                continue
+        new_nodes.append(node)
+    # Transposes of weights now unused (every consumer was rewritten)
+    used = {i for n in new_nodes for i in n.input}
+    new_nodes = [n for n in new_nodes if not (n.name in dropped and n.output[0] not in used)]
+    used = {i for n in new_nodes for i in n.input}
+    # every other parameter input: a plain float32 initializer under the same name
+    for w, (shape, dtype) in weights.items():
+        if w in used:
+            if dtype != TensorProto.FLOAT:
+                raise ValueError(f"{component}: parameter {w} has ONNX dtype {dtype}, expected float32")
+            add(Entry(w, param_of[w], "float32", shape, shape))
+    del g.node[:]
+    g.node.extend(new_nodes)
+    keep_inputs = [i for i in g.input if i.name not in weights]
+    del g.input[:]
+    g.input.extend(keep_inputs)
+    # initializers in the order of first use (so a shard is written in roughly graph order)
+    order: list[str] = []
+    seen: set[str] = set()
+    for n in g.node:
+        for i in n.input:
+            if i in entries and i not in seen:
+                seen.add(i)
+                order.append(i)
+    if set(order) != set(entries):
+        raise ValueError(f"{component}: unused template initializers {sorted(set(entries) - set(order))}")
+    if any(n.domain == "com.microsoft" for n in g.node) and not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return [entries[n] for n in order]
+
+
+def layout_shards(entries: list[Entry], shard_limit: int) -> list[dict]:
+    """Offsets (64-byte aligned) and shards; returns the layout entries as JSON dicts."""
+    out = []
+    shard, cur = 0, 0
+    for e in entries:
+        n = e.nbytes
+        if n > shard_limit:
+            raise ValueError(f"{e.name}: {n} bytes, more than the shard limit {shard_limit}")
+        off = -(-cur // ALIGN) * ALIGN
+        if off + n > shard_limit and cur > 0:
+            shard, off = shard + 1, 0
+        d: dict[str, Any] = {"name": e.name, "shard": shard, "offset": off, "bytes": n, "param": e.param,
+                             "encoding": e.encoding, "shape": e.shape, "param_shape": e.param_shape}
+        if e.bits is not None:
+            d["bits"], d["block_size"] = e.bits, BLOCK
+        if e.dtype is not None:
+            d["dtype"] = e.dtype
+        if e.encoding in ("float32", "float16"):
+            d["transpose"] = e.transpose
+        out.append(d)
+        cur = off + n
+    return out
+
+
+def shard_sizes(layout: list[dict]) -> list[int]:
+    sizes: dict[int, int] = {}
+    for t in layout:
+        sizes[t["shard"]] = max(sizes.get(t["shard"], 0), t["offset"] + t["bytes"])
+    return [sizes.get(i, 0) for i in range(max(sizes, default=0) + 1)]
+
+
+_ONNX_DTYPE = {"matmulnbits_b": TensorProto.UINT8, "float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16}
+
+
+def _add_external_initializers(model: onnx.ModelProto, stem: str, layout: list[dict]) -> None:
+    for t in layout:
+        dt = _ONNX_DTYPE.get(t["encoding"]) or (TensorProto.FLOAT16 if t.get("dtype") == "float16" else TensorProto.FLOAT)
+        tp = model.graph.initializer.add()
+        tp.name, tp.data_type = t["name"], dt
+        tp.dims.extend(t["shape"])
+        tp.data_location = TensorProto.EXTERNAL
+        for key, val in (("location", f"{stem}.onnx.data.{t['shard']}"), ("offset", str(t["offset"])), ("length", str(t["bytes"]))):
+            e = tp.external_data.add()
+            e.key, e.value = key, val
+
+
+def _check_model(proto: onnx.ModelProto, stem: str, layout: list[dict]) -> None:
+    """onnx.checker wants the external files to exist: check beside sparse (empty) shards of the right sizes."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as td:
+        for i, n in enumerate(shard_sizes(layout)):
+            with open(Path(td) / f"{stem}.onnx.data.{i}", "wb") as f:
+                os.ftruncate(f.fileno(), n)
+        p = Path(td) / f"{stem}.onnx"
+        p.write_bytes(proto.SerializeToString())
+        onnx.checker.check_model(str(p))
+
+
+# --------------------------------------------------------------------------------------------- template
+
+
+def sha256_file(p: Path) -> str:
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_template(size: str, out_dir: Path, *, activations: str = "fp32", shard_limit: int = ex.DEFAULT_SHARD_LIMIT,
+                   log=print) -> dict:
+    """Export the four weightless graphs of `size` and write template.json + graphs + the CLIP tokenizer files."""
+    import time
+
+    from . import tokenizers_build as tb
+
+    if activations != "fp32":
+        raise ValueError("only --activations fp32 is implemented (fp16 transformer activations: not yet)")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mods = build_meta(size)
+    components: dict[str, Any] = {}
+    layouts: dict[str, Any] = {}
+    for name in ex.COMPONENTS:
+        t0 = time.time()
+        module = mods[name]
+        proto, weights = export_weightless(name, module)
+        entries = _rewrite(name, proto, weights, canonical_params(module))
+        ins, outs = ex.component_io(name, module)
+        ex.set_io_shapes(proto, ins, outs)
+        ex.strip_metadata(proto)
+        proto.producer_name = "time-stream-export"
+        proto.doc_string = f"Time Stream template component '{name}' ({type(module).__name__}, {size}, weightless)"
+        layout = layout_shards(entries, shard_limit)
+        _add_external_initializers(proto, name, layout)
+        ex.assert_no_float64(proto)
+        _check_model(proto, name, layout)
+        graph = out_dir / f"{name}.onnx"
+        graph.write_bytes(proto.SerializeToString())
+        sizes = shard_sizes(layout)
+        entry: dict[str, Any] = {
+            "graph": {"path": graph.name, "bytes": graph.stat().st_size, "sha256": sha256_file(graph)},
+            "external_data": [{"path": f"{name}.onnx.data.{i}", "bytes": b} for i, b in enumerate(sizes)],
+            "inputs": [{"name": i.name, "dtype": i.dtype, "shape": i.shape} for i in ins],
+            "outputs": [{"name": o.name, "dtype": o.dtype, "shape": o.shape} for o in outs],
+            "precision": {4: "q4", 8: "q8"}[QUANT[name]["bits"]] if name in QUANT else "fp32",
+            "opset": ex.OPSET,
+            "ops": ex.op_set(proto),
+            "config": M.module_config(name, module),
+        }
+        if name in QUANT:
+            entry["quantization"] = {"op": "com.microsoft.MatMulNBits", "bits": QUANT[name]["bits"],
+                                     "block_size": BLOCK, "symmetric": True}
+        components[name] = entry
+        layouts[name] = {"tensors": layout}
+        log(f"  {name}: graph {graph.stat().st_size} bytes, {len(layout)} external tensors, shards {sizes}, "
+            f"{time.time() - t0:.1f}s")
+
+    clip_dir = out_dir / "clip"
+    if clip_dir.exists():
+        shutil.rmtree(clip_dir)
+    tb.write_clip_tokenizer(clip_dir)
+    clip_files = [{"path": f"clip/{p.name}", "bytes": p.stat().st_size, "sha256": sha256_file(p)}
+                  for p in sorted(clip_dir.iterdir())]
+    full = size == "full"
+    dec = configs(size)["decoder"]
+    manifest = {
+        "format": "time-stream-bundle",
+        "format_version": 1,
+        "id": TEMPLATE_IDS.get(size, f"{size}-random-flux-schnell-q4"),
+        "display_name": "FLUX.1-schnell (4-bit, from public files)" if full else f"{size.capitalize()} random FLUX.1-schnell (assembled)",
+        "license": "FLUX.1-schnell: Apache-2.0; T5-v1.1-XXL: Apache-2.0; CLIP-L: MIT; taef1: MIT" if full else
+        "Apache-2.0 (random weights made by tools/export); CLIP tokenizer vocabulary: MIT (OpenAI CLIP BPE)",
+        "source": "",  # the assembler names the source files here
+        "precision": "q4",
+        "components": components,
+        "tokenizers": {
+            "clip": {"files": clip_files, "max_length": 77},
+            "t5": {"files": [{"path": "t5/tokenizer.json"}, {"path": "t5/tokenizer_config.json"}], "max_length": 512},
+        },
+        "scheduler": {k: M.SCHNELL_SCHEDULER[k] for k in ("num_train_timesteps", "shift", "use_dynamic_shifting")},
+        "vae": {"scaling_factor": float(dec["scaling_factor"]), "shift_factor": float(dec["shift_factor"]),
+                "spatial_factor": 2 ** (len(dec["decoder_block_out_channels"]) - 1),
+                "latent_channels": int(dec["latent_channels"])},
+        "defaults": {"width": 768, "height": 768, "max_sequence_length": 256} if full else
+        {"width": 64, "height": 64, "max_sequence_length": 512},
+        "limits": {"min_size": 256, "max_size": 1024} if full else {"min_size": 32, "max_size": 256},
+        "export": _export_info(size, activations, shard_limit),
+    }
+    template = {"format": FORMAT, "format_version": FORMAT_VERSION, "id": manifest["id"], "manifest": manifest,
+                "layouts": layouts}
+    (out_dir / "template.json").write_text(json.dumps(template, indent=1) + "\n", encoding="utf-8")
+    return template
+
+
+def _export_info(size: str, activations: str, shard_limit: int) -> dict:
+    import diffusers
+    import transformers
+
+    return {
+        "tool": "tools/export (time_stream_export template)", "size": size, "activations": activations,
+        "weights": "none (meta device); filled by the assembler",
+        "torch": torch.__version__.split("+")[0], "diffusers": diffusers.__version__,
+        "transformers": transformers.__version__, "onnx": onnx.__version__, "opset": ex.OPSET,
+        "exporter": "torch.onnx.export(dynamo=True) on meta tensors, parameters as inputs while optimising",
+        "shard_limit": shard_limit,
+    }
