@@ -74,7 +74,8 @@ async function loadTemplate(url: string, fetchFn: typeof fetch): Promise<{ templ
   } catch (error) {
     throw unreachable(url, error);
   }
-  if (response.status === 404 || response.status === 410) throw new AppError('NotFound', `No model template at ${url} (${response.status}).`);
+  if (response.status === 404 || response.status === 410)
+    throw new AppError('NotFound', `No model template at ${url} (${response.status}).`);
   if (!response.ok) throw new AppError('DownloadFailed', `The host answered ${response.status} for ${url}.`);
   const text = await response.text();
   let value: unknown;
@@ -130,7 +131,11 @@ function buildManifest(
 ): BundleManifest {
   const m = structuredClone(template.manifest);
   for (const c of COMPONENT_NAMES) {
-    m.components[c].external_data = m.components[c].external_data.map((f, i) => ({ path: f.path, bytes: f.bytes, sha256: shardShas[c][i]! }));
+    m.components[c].external_data = m.components[c].external_data.map((f, i) => ({
+      path: f.path,
+      bytes: f.bytes,
+      sha256: shardShas[c][i]!,
+    }));
   }
   const byPath = new Map(files.map(({ file }) => [file.path, file]));
   for (const t of ['clip', 't5'] as const) m.tokenizers[t].files = m.tokenizers[t].files.map((f) => byPath.get(f.path)!);
@@ -145,7 +150,8 @@ function buildManifest(
 /** bundle-format.md: sha256 of the sorted file hashes joined by "\n". */
 export function bundleVersion(manifest: BundleManifest): string {
   const shas: string[] = [];
-  for (const c of COMPONENT_NAMES) shas.push(manifest.components[c].graph.sha256, ...manifest.components[c].external_data.map((f) => f.sha256));
+  for (const c of COMPONENT_NAMES)
+    shas.push(manifest.components[c].graph.sha256, ...manifest.components[c].external_data.map((f) => f.sha256));
   shas.push(...manifest.tokenizers.clip.files.map((f) => f.sha256), ...manifest.tokenizers.t5.files.map((f) => f.sha256));
   return hex(shas.sort().join('\n'));
 }
@@ -169,7 +175,7 @@ function rangeSource(url: string, expected: number, label: string, opts: Options
   };
   return async (offset, length) => {
     if (length === 0) return new Uint8Array(0);
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       if (opts.signal?.aborted) throw abortError();
       let response: Response | undefined;
       let error: unknown;
@@ -191,7 +197,8 @@ function rangeSource(url: string, expected: number, label: string, opts: Options
           checkTotal(parseContentRange(response.headers.get('Content-Range'))?.total);
           return new Uint8Array(0);
         }
-        if (response.status === 404 || response.status === 410) throw new AppError('NotFound', `${url} is not on the host (${response.status}).`);
+        if (response.status === 404 || response.status === 410)
+          throw new AppError('NotFound', `${url} is not on the host (${response.status}).`);
         if (response.ok) {
           throw new AppError(
             'DownloadFailed',
@@ -199,7 +206,10 @@ function rangeSource(url: string, expected: number, label: string, opts: Options
           );
         }
         if (!(response.status === 408 || response.status === 429 || response.status >= 500)) {
-          throw new AppError('DownloadFailed', `${label}: the host answered ${response.status} for bytes ${offset}..${offset + length - 1}.`);
+          throw new AppError(
+            'DownloadFailed',
+            `${label}: the host answered ${response.status} for bytes ${offset}..${offset + length - 1}.`,
+          );
         }
         error = new Error(`the host answered ${response.status}`);
       } catch (e) {
@@ -220,7 +230,13 @@ function rangeSource(url: string, expected: number, label: string, opts: Options
  * Reads a whole source file in one streamed GET and checks its sha256 (a source that publishes one).
  * Files below `keepBelowBytes` are kept, so the assembly reads them from memory.
  */
-async function verifySource(url: string, ws: WeightSource, label: string, opts: Options, counter: { bytes: number }): Promise<Uint8Array | undefined> {
+async function verifySource(
+  url: string,
+  ws: WeightSource,
+  label: string,
+  opts: Options,
+  counter: { bytes: number },
+): Promise<Uint8Array | undefined> {
   let response: Response;
   try {
     response = await opts.fetch(url, { cache: 'no-store', ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -246,9 +262,16 @@ async function verifySource(url: string, ws: WeightSource, label: string, opts: 
     hash.update(value);
   }
   const digest = hash.hex();
-  if (got < ws.bytes) throw new AppError('BundleInvalid', `${label}: the host's file has ${got} bytes, the source description says ${ws.bytes}: the file is truncated.`);
+  if (got < ws.bytes)
+    throw new AppError(
+      'BundleInvalid',
+      `${label}: the host's file has ${got} bytes, the source description says ${ws.bytes}: the file is truncated.`,
+    );
   if (got !== ws.bytes || digest !== ws.sha256) {
-    throw new AppError('IntegrityMismatch', `${label}: sha256 ${digest} (${got} bytes), the source description says ${ws.sha256} (${ws.bytes} bytes): the host serves a different file.`);
+    throw new AppError(
+      'IntegrityMismatch',
+      `${label}: sha256 ${digest} (${got} bytes), the source description says ${ws.sha256} (${ws.bytes} bytes): the host serves a different file.`,
+    );
   }
   return keep;
 }
@@ -266,26 +289,33 @@ async function openSource(component: ComponentName, ws: WeightSource, opts: Opti
   let read = rangeSource(url, ws.bytes, label, opts, counter);
   if (ws.sha256) {
     const kept = await verifySource(url, ws, label, opts, counter);
-    if (kept) read = (offset, length) => Promise.resolve(kept.subarray(Math.min(offset, kept.length), Math.min(offset + length, kept.length)));
+    if (kept)
+      read = (offset, length) => Promise.resolve(kept.subarray(Math.min(offset, kept.length), Math.min(offset + length, kept.length)));
   }
+  return { component, label, read, tensors: await readTensorTable(ws.format, read, ws.bytes, label) };
+}
+
+/** A source file's tensor table (header only), whatever its format. */
+export async function readTensorTable(
+  format: WeightSource['format'],
+  read: ByteSource,
+  size: number,
+  label: string,
+): Promise<Map<string, SourceTensor>> {
   const tensors = new Map<string, SourceTensor>();
-  if (ws.format === 'gguf') {
-    const file = await readGguf(read, { size: ws.bytes, label });
-    for (const t of file.tensors) tensors.set(t.name, { name: t.name, shape: t.shape, type: t.type, typeName: t.typeName, start: t.start, byteSize: t.byteSize });
-  } else if (ws.format === 'safetensors') {
-    const file = await readSafetensors(read, { size: ws.bytes, label });
-    for (const t of file.tensors) tensors.set(t.name, { name: t.name, shape: t.shape, type: t.type, typeName: t.typeName, start: t.start, byteSize: t.byteSize });
-  } else {
-    throw new AppError('BundleInvalid', `${component}: unknown source format ${String(ws.format)}`);
-  }
-  return { component, label, read, tensors };
+  const add = (t: SourceTensor) =>
+    tensors.set(t.name, { name: t.name, shape: t.shape, type: t.type, typeName: t.typeName, start: t.start, byteSize: t.byteSize });
+  if (format === 'gguf') (await readGguf(read, { size, label })).tensors.forEach(add);
+  else if (format === 'safetensors') (await readSafetensors(read, { size, label })).tensors.forEach(add);
+  else throw new AppError('BundleInvalid', `${label}: unknown source format ${String(format)}`);
+  return tensors;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Producing a shard's bytes
 
 /** The other half of a MatMulNBits weight made while reading the source for one half (B ↔ fp16 scales). */
-class PairStash {
+export class PairStash {
   #items = new Map<string, Uint8Array[]>();
   #bytes = 0;
   constructor(private readonly limit = 256 * 1024 * 1024) {}
@@ -311,7 +341,15 @@ const asBytes = (a: Float32Array | Uint16Array) => new Uint8Array(a.buffer, a.by
 function convertEntryRows(e: PlannedEntry, bytes: Uint8Array, rows: number): { out: Uint8Array; other?: Uint8Array } {
   const t = e.tensor;
   if (e.encoding === 'matmulnbits_b' || e.encoding === 'matmulnbits_scales') {
-    const c = convertRows(t.type, t.typeName, bytes, rows, e.cols, { kind: 'matmulnbits', bits: e.bits as 4 | 8, scaleType: 'float16' }, t.name);
+    const c = convertRows(
+      t.type,
+      t.typeName,
+      bytes,
+      rows,
+      e.cols,
+      { kind: 'matmulnbits', bits: e.bits as 4 | 8, scaleType: 'float16' },
+      t.name,
+    );
     if (c.kind !== 'matmulnbits') throw new AppError('Internal', `${e.name}: not converted to MatMulNBits`);
     return e.encoding === 'matmulnbits_b' ? { out: c.b, other: c.scales } : { out: scalesAs(e, c.scales), other: c.b };
   }
@@ -341,7 +379,13 @@ function segments(runs: readonly RowRun[], maxRows: number): RowRun[] {
  * An entry's output bytes from byte `skip` on, as pieces. Reads only the source rows from the row
  * that holds `skip`, one read ahead of the conversion.
  */
-async function* entryBytes(e: PlannedEntry, source: ByteSource, skip: number, stash: PairStash, opts: Options): AsyncGenerator<Uint8Array> {
+async function* entryBytes(
+  e: PlannedEntry,
+  source: ByteSource,
+  skip: number,
+  stash: PairStash,
+  opts: { readBytes: number },
+): AsyncGenerator<Uint8Array> {
   const myPart = e.encoding === 'matmulnbits_b' ? 'b' : 'scales';
   const pair = e.encoding.startsWith('matmulnbits');
   const stashed = pair ? stash.take(`${e.pairKey}|${myPart}`) : undefined;
@@ -364,8 +408,7 @@ async function* entryBytes(e: PlannedEntry, source: ByteSource, skip: number, st
     const m = (c as { data: Float32Array }).data;
     const rows = e.paramRows;
     const cols = e.cols;
-    const tr = new Float32Array(rows * cols);
-    for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) tr[k * rows + r] = m[r * cols + k]!;
+    const tr = transpose(m, rows, cols);
     const out = e.encoding === 'float16' ? asBytes(f32ToF16(tr)) : asBytes(tr);
     if (skip < out.length) yield out.subarray(skip);
     return;
@@ -387,6 +430,20 @@ async function* entryBytes(e: PlannedEntry, source: ByteSource, skip: number, st
   if (others) stash.put(`${e.pairKey}|${myPart === 'b' ? 'scales' : 'b'}`, others);
 }
 
+/** [rows, cols] → [cols, rows], in 64×64 tiles (a plain loop strides through memory and is ~4x slower). */
+export function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  const T = 64;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let r = r0; r < r1; r++) for (let c = c0, i = r * cols + c0; c < c1; c++, i++) out[c * rows + r] = m[i]!;
+    }
+  }
+  return out;
+}
+
 function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -398,8 +455,15 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A shard's bytes from `from` on: the entries at their offsets, zeros between and after. */
-async function* shardBytes(entries: PlannedEntry[], size: number, from: number, source: ByteSource, stash: PairStash, opts: Options): AsyncGenerator<Uint8Array> {
+/** A shard's bytes from `from` on: the entries at their offsets (sorted by offset), zeros between and after. */
+export async function* shardBytes(
+  entries: PlannedEntry[],
+  size: number,
+  from: number,
+  source: ByteSource,
+  stash: PairStash,
+  opts: { readBytes: number },
+): AsyncGenerator<Uint8Array> {
   const ZERO = 1024 * 1024;
   function* zeros(n: number): Generator<Uint8Array> {
     for (let left = n; left > 0; left -= ZERO) yield new Uint8Array(Math.min(ZERO, left));
@@ -415,7 +479,8 @@ async function* shardBytes(entries: PlannedEntry[], size: number, from: number, 
       pos += piece.length;
       yield piece;
     }
-    if (pos !== e.offset + e.bytes) throw new AppError('Internal', `${e.component} ${e.name}: produced up to ${pos}, the entry ends at ${e.offset + e.bytes}`);
+    if (pos !== e.offset + e.bytes)
+      throw new AppError('Internal', `${e.component} ${e.name}: produced up to ${pos}, the entry ends at ${e.offset + e.bytes}`);
   }
   if (pos < size) yield* zeros(size - pos);
 }
@@ -498,7 +563,11 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
  * Assembles the bundle into the store (resuming what a stopped run stored) and commits it. Rejects
  * with named AppErrors; nothing is committed unless every shard and file is complete.
  */
-export async function assembleBundle(source: SourceDescription, onEvent: EventSink, options: AssembleOptions = {}): Promise<AssemblyResult> {
+export async function assembleBundle(
+  source: SourceDescription,
+  onEvent: EventSink,
+  options: AssembleOptions = {},
+): Promise<AssemblyResult> {
   const started = performance.now();
   const emit = safeSink(onEvent);
   const job = claimBundle(source.id, options.signal);
@@ -531,7 +600,10 @@ export async function assembleBundle(source: SourceDescription, onEvent: EventSi
     }
     if (problems.length) {
       const more = problems.length > 6 ? ` (and ${problems.length - 6} more)` : '';
-      throw new AppError('BundleInvalid', `${source.display_name} cannot be assembled from these files: ${problems.slice(0, 6).join('; ')}${more}`);
+      throw new AppError(
+        'BundleInvalid',
+        `${source.display_name} cannot be assembled from these files: ${problems.slice(0, 6).join('; ')}${more}`,
+      );
     }
 
     // 2. Room for what is missing, before the first byte is written.
@@ -546,8 +618,16 @@ export async function assembleBundle(source: SourceDescription, onEvent: EventSi
     }
 
     // The pending record keeps what is written from garbage collection until the commit.
-    const keys = Object.fromEntries(COMPONENT_NAMES.map((c) => [c, p.shards[c].map((s) => (s.state.kind === 'done' ? s.state.sha256 : s.key))])) as Record<ComponentName, string[]>;
-    await db.putPending({ id: source.id, version: '', manifestUrl, manifest: buildManifest(p.template, source, p.files, keys, ''), at: Date.now() });
+    const keys = Object.fromEntries(
+      COMPONENT_NAMES.map((c) => [c, p.shards[c].map((s) => (s.state.kind === 'done' ? s.state.sha256 : s.key))]),
+    ) as Record<ComponentName, string[]>;
+    await db.putPending({
+      id: source.id,
+      version: '',
+      manifestUrl,
+      manifest: buildManifest(p.template, source, p.files, keys, ''),
+      at: Date.now(),
+    });
     emit({ type: 'stage', stage: 'download' });
 
     // Progress: bytes of the bundle in the store (copied files and shards), with a speed.
@@ -559,7 +639,15 @@ export async function assembleBundle(source: SourceDescription, onEvent: EventSi
       const now = performance.now();
       const bytesPerSecond = meter.sample(now, loaded);
       if (!throttle.pass('assemble', now, force)) return;
-      emit({ type: 'download', file: file.path, loaded: fileLoaded, total: file.bytes, bundleLoaded: loaded, bundleTotal: n.storedBytes, bytesPerSecond });
+      emit({
+        type: 'download',
+        file: file.path,
+        loaded: fileLoaded,
+        total: file.bytes,
+        bundleLoaded: loaded,
+        bundleTotal: n.storedBytes,
+        bytesPerSecond,
+      });
     };
 
     // 2. Copied files, through the store's downloader.
