@@ -14,6 +14,9 @@ export function makeSyntheticBundle(options?: {
   tokenizerBytes?: number;
 }): SyntheticBundle;
 
+/** Every file under `dir`, by its path relative to it (with `/`). */
+export function readTree(dir: string): Map<string, Buffer>;
+
 export function changeFiles(bundle: SyntheticBundle, paths: string[]): SyntheticBundle;
 
 /** A fault for the next `times` (default 1) requests whose path ends with `path`. */

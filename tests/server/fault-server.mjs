@@ -7,6 +7,8 @@
 // &ignoreRange=1&stallAfter=N&bytesPerSecond=N). GET /_control/stats reports what was served.
 import http from 'node:http';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
 const SLICE = 256 * 1024;
 const MAX_LOG = 10_000;
@@ -82,6 +84,20 @@ export function changeFiles(bundle, paths) {
   }
   manifest.version = bundleVersion(files);
   return { manifest, files };
+}
+
+/** Every file under `dir`, by its path relative to it (with `/`): serve a folder with addBundle(name, { manifest, files }). */
+export function readTree(dir) {
+  const files = new Map();
+  const walk = (sub) => {
+    for (const entry of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.isFile()) files.set(rel, fs.readFileSync(path.join(dir, rel)));
+    }
+  };
+  walk('');
+  return files;
 }
 
 function parseRange(header, size) {

@@ -1,0 +1,90 @@
+// Assembler harness: the assembler and the store run in this page (same IndexedDB, fetch and Blob as
+// in the worker), driven by tests/e2e/assemble.spec.ts and scripts/bench-assemble.mjs through
+// `window.assembleTest`. Errors come back as { name, message }, the way comlink carries them.
+import { assembleBundle, planAssembly, type AssembleOptions } from '../../workers/assemble/assembler';
+import * as store from '../../workers/store/bundles';
+import type { SourceDescription } from '../../src/shared/assemble-api';
+import type { GeneratorEvent } from '../../src/shared/events';
+import { bundleFiles } from '../../src/shared/manifest';
+import type { RenderRequest } from '../../src/shared/request';
+
+type Failure = { error: { name: string; message: string } };
+async function settle<T>(work: () => Promise<T>): Promise<T | Failure> {
+  try {
+    return await work();
+  } catch (error) {
+    return {
+      error: { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) },
+    };
+  }
+}
+const toHex = (buffer: ArrayBuffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+const sha256 = async (data: ArrayBuffer | ArrayBufferView) =>
+  toHex(
+    await crypto.subtle.digest(
+      'SHA-256',
+      data instanceof ArrayBuffer ? data : new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
+    ),
+  );
+
+let events: GeneratorEvent[] = [];
+let running: { controller: AbortController; done: Promise<unknown> } | undefined;
+
+const api = {
+  options: {} as AssembleOptions,
+  events: () => events,
+  clearEvents: () => void (events = []),
+
+  plan: (source: SourceDescription) => settle(() => planAssembly(source, api.options)),
+  assemble: (source: SourceDescription, options: AssembleOptions = {}) =>
+    settle(() => assembleBundle(source, (e) => events.push(e), { ...api.options, ...options })),
+
+  /** Starts an assembly without waiting (cancel and reload tests). */
+  start(source: SourceDescription) {
+    const controller = new AbortController();
+    running = { controller, done: api.assemble(source, { signal: controller.signal }) };
+  },
+  cancel: () => running?.controller.abort(),
+  wait: () => running?.done,
+
+  /** Opens a stored bundle as the engine does and hashes every file it reads (WebCrypto). */
+  open: (ref: string) =>
+    settle(async () => {
+      const bundle = await store.openCachedBundle(ref);
+      const files = [];
+      for (const file of bundleFiles(bundle.manifest)) {
+        const data = await bundle.read(file);
+        const bytes = data instanceof Blob ? await data.arrayBuffer() : data;
+        files.push({ path: file.path, size: bytes.byteLength, sha256: await sha256(bytes), listed: file.sha256 });
+      }
+      return { version: bundle.version, manifestUrl: bundle.manifestUrl, manifest: bundle.manifest, files };
+    }),
+
+  /** Imports the engine (and onnxruntime-web) ahead, e.g. before going offline. */
+  loadEngine: async () => void (await import('../../workers/engine')),
+
+  /** Renders a job on wasm with the engine; returns each frame's RGBA sha256 by index. */
+  render: (manifestUrl: string, request: RenderRequest) =>
+    settle(async () => {
+      const { render } = await import('../../workers/engine');
+      const frames: Promise<[number, string]>[] = [];
+      const result = await render(
+        `job-${Math.random()}`,
+        { manifestUrl },
+        request,
+        (e) => {
+          if (e.type === 'frame') frames.push(sha256(e.rgba).then((h) => [e.index, h]));
+        },
+        { backend: 'wasm' },
+      );
+      const hashes = Object.fromEntries(await Promise.all(frames));
+      return { backend: result.backend, frames: result.frames.map((f) => hashes[f.index]!) };
+    }),
+
+  storage: () => settle(() => store.storageReport()),
+  deleteBundle: (id?: string) => settle(() => store.deleteBundle(id)),
+};
+
+export type AssembleTest = typeof api;
+(window as unknown as { assembleTest: AssembleTest }).assembleTest = api;
+document.getElementById('status')!.textContent = 'ready';
