@@ -75,10 +75,20 @@ const api = {
         (e) => {
           if (e.type === 'frame') frames.push(sha256(e.rgba).then((h) => [e.index, h]));
         },
-        { backend: 'wasm' },
+        // No frame cache: both bundles have the same version, and each must really run.
+        { backend: 'wasm', hooks: { frameCache: false } },
       );
       const hashes = Object.fromEntries(await Promise.all(frames));
-      return { backend: result.backend, frames: result.frames.map((f) => hashes[f.index]!) };
+      return { backend: result.backend, cached: result.frames.some((f) => f.cached), frames: result.frames.map((f) => hashes[f.index]!) };
+    }),
+
+  /** The engine's loadBundle (workers/engine.ts): a stored bundle comes from IndexedDB, without the network. */
+  engineLoad: (url: string) =>
+    settle(async () => {
+      const { loadBundle } = await import('../../workers/engine');
+      const loaded = await loadBundle({ manifestUrl: url }, 'wasm');
+      const graph = await loaded.read(loaded.manifest.components.transformer.graph);
+      return { id: loaded.manifest.id, version: loaded.manifest.version, graphIsBlob: graph instanceof Blob };
     }),
 
   storage: () => settle(() => store.storageReport()),

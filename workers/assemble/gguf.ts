@@ -390,7 +390,9 @@ export async function readGguf(
     options.size,
   );
   const magic = await c.u32().catch((e: unknown) => {
-    throw e instanceof AppError && e.name === 'BundleInvalid' ? invalid(label, 'not a GGUF file (shorter than its magic)') : e;
+    // Only the cursor's own "file ends here" means the file is shorter than its magic; a source's error stays as it is.
+    const short = e instanceof AppError && e.name === 'BundleInvalid' && e.message.includes('truncated file: the header needs');
+    throw short ? invalid(label, 'not a GGUF file (shorter than its magic)') : e;
   });
   if (magic !== GGUF_MAGIC) {
     const hex = magic.toString(16).padStart(8, '0');

@@ -456,7 +456,8 @@ export async function storageReport(): Promise<StorageReport> {
   const files = new Map(fileList.map((f) => [f.sha256, f]));
   return {
     bundles: [...bundles.map((b) => describe(b, 'complete', files)), ...pending.map((p) => describe(p, 'partial', files))],
-    usedBytes: fileList.reduce((n, f) => n + (f.complete ? f.bytes : f.stored), 0),
+    // A finished generated file has two records (its own, and the one under its sha256): count it once.
+    usedBytes: fileList.reduce((n, f) => (f.result ? n : n + (f.complete ? f.bytes : f.stored)), 0),
     ...(estimate ? { estimate } : {}),
     persisted,
   };

@@ -1,0 +1,268 @@
+// The assembler in real Chromium (real IndexedDB, fetch, onnxruntime-web) on the tiny fixtures of
+// tests/fixtures/assemble/tiny (GGUF/safetensors sources, the template, and tools/export's own fill
+// in expected/), served by the local fault server (tests/server/fault-server.mjs) that this file
+// starts. The code runs in the harness page tests/pages/assemble.html on the Vite dev server.
+import { test, expect, type Page } from '@playwright/test';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { startFaultServer, readTree, type FaultServer } from '../server/fault-server.mjs';
+import type { AssembleTest } from '../pages/assemble-harness';
+import type { AssemblyPlan, AssemblyResult, SourceDescription } from '../../src/shared/assemble-api';
+import type { BundleManifest } from '../../src/shared/manifest';
+import type { StorageReport } from '../../src/shared/store-api';
+import type { RenderRequest } from '../../src/shared/request';
+
+declare global {
+  interface Window {
+    assembleTest: AssembleTest;
+  }
+}
+
+const DIR = fileURLToPath(new URL('../fixtures/assemble/tiny/', import.meta.url));
+const PREFIX = '/tests/fixtures/assemble/tiny/';
+const files = readTree(DIR);
+const json = <T>(rel: string) => JSON.parse(files.get(rel)!.toString()) as T;
+const sha256 = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');
+const expected = json<BundleManifest>('expected/manifest.json');
+/** Small chunks and reads, so that every shard spans several of each; fast retries. */
+const OPTIONS = { chunkBytes: 64 * 1024, readBytes: 64 * 1024, retryBaseMs: 20, networkRetries: 2, progressIntervalMs: 20 };
+const REQUEST: RenderRequest = {
+  prompt: 'a tomato',
+  state1: 'fresh',
+  state2: 'rotten',
+  strength: 1.5,
+  frames: 3,
+  iterations: 0,
+  steps: 1,
+  seed: 7,
+  width: 64,
+  height: 64,
+  guidanceScale: 3.5,
+  maxSequenceLength: 256,
+};
+
+type Failure = { error: { name: string; message: string } };
+function ok<T>(value: T | Failure | undefined): T {
+  if (value && typeof value === 'object' && 'error' in value) throw new Error(`${value.error.name}: ${value.error.message}`);
+  return value as T;
+}
+function failed(value: unknown): { name: string; message: string } {
+  if (value && typeof value === 'object' && 'error' in value) return (value as Failure).error;
+  throw new Error(`expected a failure, got ${JSON.stringify(value).slice(0, 300)}`);
+}
+
+let server: FaultServer;
+let base: string;
+test.beforeAll(async () => {
+  server = await startFaultServer();
+  server.addBundle('tiny', { manifest: expected, files });
+  base = `${server.origin}/b/tiny/`;
+});
+test.afterAll(async () => {
+  await server?.close();
+});
+test.beforeEach(() => {
+  server.clearFaults();
+  server.resetStats();
+});
+
+/** H1's source description with its URLs on the fault server; `change` edits it (fault cases). */
+function source(change: (s: SourceDescription) => void = () => {}): SourceDescription {
+  const s = json<SourceDescription>('source.json');
+  const at = (url: string) => new URL(url.replace(PREFIX, ''), base).href;
+  s.template = at(s.template);
+  for (const c of Object.values(s.components)) c.url = at(c.url);
+  for (const f of s.files) f.url = at(f.url);
+  change(s);
+  return s;
+}
+/** A component served from another file (a fault variant), described by its real size and no sha256. */
+const swap = (component: 'transformer', rel: string, bytes?: number) => (s: SourceDescription) => {
+  s.components[component] = {
+    ...s.components[component],
+    url: new URL(rel, base).href,
+    bytes: bytes ?? files.get(rel)!.length,
+    sha256: null,
+  };
+};
+const noHashes = (s: SourceDescription) => {
+  for (const c of Object.values(s.components)) c.sha256 = null;
+};
+const sourceBytes = (rel: string) =>
+  server
+    .stats()
+    .log.filter((e) => e.method === 'GET' && e.path === `/b/tiny/${rel}`)
+    .reduce((n, e) => n + e.bytes, 0);
+
+async function harness(page: Page): Promise<void> {
+  await page.goto('/tests/pages/assemble.html');
+  await expect(page.locator('#status')).toHaveText('ready');
+  await page.evaluate((o) => (window.assembleTest.options = o), OPTIONS);
+  ok(await page.evaluate(() => window.assembleTest.deleteBundle()));
+}
+const assemble = (page: Page, s: SourceDescription) => page.evaluate((x) => window.assembleTest.assemble(x), s);
+const plan = (page: Page, s: SourceDescription) => page.evaluate((x) => window.assembleTest.plan(x), s);
+const storage = async (page: Page) => ok<StorageReport>(await page.evaluate(() => window.assembleTest.storage()));
+
+/** Every file the engine reads from the stored bundle equals expected/ byte for byte (sha256 of what was read). */
+async function expectLikeExpected(page: Page, manifestUrl: string): Promise<void> {
+  const opened = ok(await page.evaluate((u) => window.assembleTest.open(u), manifestUrl));
+  expect(opened.version).toBe(expected.version);
+  for (const f of opened.files) {
+    const want = sha256(files.get(`expected/${f.path}`)!);
+    expect([f.path, f.sha256, f.listed]).toEqual([f.path, want, want]);
+  }
+  const shards = (m: BundleManifest) => Object.values(m.components).flatMap((c) => c.external_data);
+  expect(shards(opened.manifest)).toEqual(shards(expected));
+}
+
+test('assembles the tiny model byte for byte like the exporter, and renders exactly like the exported bundle', async ({ page }) => {
+  test.setTimeout(120_000);
+  await harness(page);
+  const s = source();
+  const before = ok<AssemblyPlan>(await plan(page, s));
+  expect(before).toMatchObject({ bundleId: s.id, cachedBytes: 0, complete: false, fits: true });
+  const shardBytes = Object.values(expected.components).reduce((n, c) => n + c.external_data.reduce((m, f) => m + f.bytes, 0), 0);
+  const result = ok<AssemblyResult>(await assemble(page, s));
+  expect(result).toMatchObject({ bundleId: s.id, version: expected.version, manifestUrl: `assembled:${s.id}`, writtenBytes: shardBytes });
+  // Every source is read once: sha256-checked in one GET, then served from memory (all are small).
+  for (const c of Object.values(s.components)) expect(sourceBytes(new URL(c.url).pathname.replace('/b/tiny/', ''))).toBe(c.bytes);
+  await expectLikeExpected(page, result.manifestUrl);
+  expect(ok<AssemblyPlan>(await plan(page, s))).toMatchObject({ complete: true, cachedBytes: before.storedBytes });
+  const events = await page.evaluate(() => window.assembleTest.events());
+  expect(events.filter((e) => e.type === 'download').at(-1)).toMatchObject({
+    bundleLoaded: before.storedBytes,
+    bundleTotal: before.storedBytes,
+  });
+
+  const mine = ok(await page.evaluate(([u, r]) => window.assembleTest.render(u, r), [result.manifestUrl, REQUEST] as const));
+  const theirs = ok(await page.evaluate(([u, r]) => window.assembleTest.render(u, r), [`${base}expected/manifest.json`, REQUEST] as const));
+  expect(mine).toMatchObject({ backend: 'wasm', cached: false });
+  expect(mine.frames).toHaveLength(3);
+  expect(mine.frames).toEqual(theirs.frames);
+});
+
+test('fault files: unknown quant type, truncated, wrong shape, each named; nothing is written or committed', async ({ page }) => {
+  await harness(page);
+  const cases: [string, (s: SourceDescription) => void, RegExp][] = [
+    [
+      'unknown type',
+      swap('transformer', 'sources/faults/unknown-type.gguf'),
+      /unknown-type\.gguf: tensor double_blocks\.0\.img_attn\.proj\.weight has unknown ggml type 99/,
+    ],
+    // Described as the whole file (87200 bytes), served cut: the host's size gives it away.
+    [
+      'truncated',
+      swap('transformer', 'sources/faults/truncated.gguf', files.get('sources/transformer.gguf')!.length),
+      /truncated\.gguf: the host's file has 58133 bytes, the source description says 87200: the file is truncated/,
+    ],
+    [
+      'wrong shape',
+      swap('transformer', 'sources/faults/wrong-shape.gguf'),
+      /tensor double_blocks\.0\.img_attn\.proj\.weight in wrong-shape\.gguf: expected \[32, 32\], got \[31, 32\]/,
+    ],
+  ];
+  for (const [what, change, message] of cases) {
+    const error = failed(await assemble(page, source(change)));
+    expect([what, error.name]).toEqual([what, 'BundleInvalid']);
+    expect(error.message).toMatch(message);
+  }
+  // A sha256 that does not match the served file.
+  const wrongHash = failed(
+    await assemble(
+      page,
+      source((s) => (s.components.decoder.sha256 = '0'.repeat(64))),
+    ),
+  );
+  expect(wrongHash.name).toBe('IntegrityMismatch');
+  expect(wrongHash.message).toMatch(/decoder\.safetensors: sha256 \w+ \(646916 bytes\), the source description says 0{64}/);
+  const report = await storage(page);
+  expect(report.bundles).toEqual([]);
+  expect(report.usedBytes).toBe(0);
+});
+
+test('a host that ignores Range is refused with a clear DownloadFailed', async ({ page }) => {
+  await harness(page);
+  const s = source(noHashes);
+  server.fault('sources/clip.safetensors', { ignoreRange: true, times: 100 });
+  const error = failed(await assemble(page, s));
+  expect(error.name).toBe('DownloadFailed');
+  expect(error.message).toMatch(
+    /clip\.safetensors: the host ignored the Range request \(HTTP 200\); the assembler reads weight files in parts and needs a host that serves byte ranges/,
+  );
+  expect((await storage(page)).bundles.filter((b) => b.state === 'complete')).toEqual([]);
+});
+
+test('cancel, then a reload, in the middle: the next run resumes where the stored chunks end and reads less', async ({ page }) => {
+  test.setTimeout(120_000);
+  await harness(page);
+  // Range reads only (no whole-file hash), the biggest source slowed down.
+  const s = source(noHashes);
+  const clip = 'sources/clip.safetensors';
+  server.fault(clip, { bytesPerSecond: 1_000_000, times: 1000 });
+  const stored = async () => ok<AssemblyPlan>(await plan(page, s)).cachedBytes;
+  const graphsAndTokenizers =
+    ok<AssemblyPlan>(await plan(page, s)).storedBytes -
+    Object.values(expected.components).reduce((n, c) => n + c.external_data.reduce((m, f) => m + f.bytes, 0), 0);
+
+  await page.evaluate((x) => window.assembleTest.start(x), s);
+  await expect.poll(stored, { timeout: 30_000 }).toBeGreaterThan(graphsAndTokenizers + 1_000_000);
+  await page.evaluate(() => window.assembleTest.cancel());
+  expect(failed(await page.evaluate(() => window.assembleTest.wait())).name).toBe('AbortError');
+  const afterCancel = await stored();
+  expect((await storage(page)).bundles.map((b) => b.state)).toEqual(['partial']);
+
+  // Go on, then break off with a reload (no cancel: the page just goes away).
+  server.resetStats();
+  await page.evaluate((x) => window.assembleTest.start(x), s);
+  await expect.poll(stored, { timeout: 30_000 }).toBeGreaterThan(afterCancel + 1_000_000);
+  await page.reload();
+  await expect(page.locator('#status')).toHaveText('ready');
+  await page.evaluate((o) => (window.assembleTest.options = o), OPTIONS);
+  const afterReload = await stored();
+  expect(afterReload).toBeGreaterThan(afterCancel);
+  // The second run began where the first stopped: its first read of clip's tensor data is far past the data start.
+  const dataStart = 8 + Number(files.get(clip)!.readBigUInt64LE(0));
+  const starts = server
+    .stats()
+    .log.filter((e) => e.path === `/b/tiny/${clip}` && e.range)
+    .map((e) => Number(/^bytes=(\d+)-/.exec(e.range!)![1]))
+    .filter((start) => start >= dataStart);
+  expect(Math.min(...starts)).toBeGreaterThan(dataStart + 400_000);
+
+  server.clearFaults();
+  server.resetStats();
+  const result = ok<AssemblyResult>(await assemble(page, s));
+  const clipBytes = files.get(clip)!.length;
+  expect(sourceBytes(clip)).toBeLessThan(clipBytes - 500_000);
+  expect(result.writtenBytes).toBeLessThan(
+    Object.values(expected.components).reduce((n, c) => n + c.external_data.reduce((m, f) => m + f.bytes, 0), 0),
+  );
+  await expectLikeExpected(page, result.manifestUrl);
+});
+
+test('after a reload and offline, the assembled bundle opens from IndexedDB and loads in the engine', async ({ page, context }) => {
+  await harness(page);
+  const s = source();
+  const result = ok<AssemblyResult>(await assemble(page, s));
+  await page.reload();
+  await expect(page.locator('#status')).toHaveText('ready');
+  await page.evaluate(() => window.assembleTest.loadEngine());
+  await context.setOffline(true);
+  server.resetStats();
+  try {
+    await expectLikeExpected(page, result.manifestUrl);
+    expect(ok(await page.evaluate((u) => window.assembleTest.engineLoad(u), result.manifestUrl))).toMatchObject({
+      id: s.id,
+      version: expected.version,
+      graphIsBlob: true,
+    });
+    expect(server.stats().requests).toBe(0);
+  } finally {
+    await context.setOffline(false);
+  }
+  // Deleted, it is gone: the engine says so by name.
+  ok(await page.evaluate((id) => window.assembleTest.deleteBundle(id), s.id));
+  expect(failed(await page.evaluate((u) => window.assembleTest.engineLoad(u), result.manifestUrl)).name).toBe('ModelNotDownloaded');
+  expect((await storage(page)).usedBytes).toBe(0);
+});
