@@ -1,7 +1,7 @@
 // The model list (public/models/sources.json) in the model panel, in Debian's Chromium: what the
 // FLUX.1-schnell entry says before anything is fetched, the licence gate, the paste field's checks.
 import { test, expect, type Page } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 const LIST = JSON.parse(readFileSync(new URL('../../public/models/sources.json', import.meta.url), 'utf8')) as {
   models: Record<string, unknown>[];
@@ -48,7 +48,7 @@ test('the list shows FLUX.1-schnell from public files: exact URLs, sizes, licenc
   await expect(files.getByRole('link', { name: /tokenizer_2\/tokenizer\.json$/ })).toBeVisible();
   await expect(files).toContainText('size not published');
   // 6770707360 + 5061584064 + 246144152 + 9848636 bytes.
-  await expect(card.getByTestId('source-download')).toHaveText('Download: 12.1 GB, plus 4 small files of unpublished size');
+  await expect(card.getByTestId('source-download')).toHaveText('Download: 12.1 GB, plus 2 small files of unpublished size');
   await expect(card.getByTestId('source-stored')).toContainText('Stored on this device');
 
   const licence = card.getByTestId('source-licence');
@@ -67,6 +67,8 @@ test('the list shows FLUX.1-schnell from public files: exact URLs, sizes, licenc
   await expect(card.getByTestId('source-blocked')).toContainText('t5/tokenizer.json');
   await expect(button).toBeDisabled();
   expect(external).toEqual([]);
+  mkdirSync('test-results/screenshots', { recursive: true });
+  await page.getByRole('region', { name: 'Model' }).screenshot({ path: 'test-results/screenshots/model-list.png' });
 });
 
 test('the licence gate: the assemble button is enabled only once the licence is accepted', async ({ page }) => {
@@ -112,4 +114,43 @@ test('a bundle URL in the paste field still goes the bundle way', async ({ page,
   await paste(page, `${baseURL}/models/tiny/manifest.json`);
   await expect(page.getByTestId('custom-info')).toContainText('Tiny random FLUX.1-schnell');
   await expect(page.getByTestId('paste-problem')).toHaveCount(0);
+});
+
+test('a source description by URL: licence, assemble from GGUF/safetensors files served here, use it, generate with it', async ({
+  page,
+  baseURL,
+}) => {
+  test.setTimeout(480_000);
+  await openApp(page);
+  // tests/fixtures/assemble/tiny (tools/export): the tiny model written as the public files are.
+  await paste(page, `${baseURL}/tests/fixtures/assemble/tiny/source.json`);
+  const card = page.getByTestId('source-tiny-random-flux-schnell-assembled');
+  await expect(card).toContainText('Tiny random FLUX.1-schnell (assembled from GGUF/safetensors)');
+  // The plan read the template: the stored size is exact now, not the "about" guess.
+  await expect(card.getByTestId('source-stored')).toHaveText(/^Stored on this device: [\d.]+ MB$/);
+  await expect(card.getByTestId('source-plan-error')).toHaveCount(0);
+
+  const button = card.getByRole('button', { name: 'Fetch and assemble' });
+  await expect(button).toBeDisabled();
+  await card.getByLabel('I have read the licence and accept it').check();
+  await button.click();
+  await expect(card.getByTestId('source-done')).toHaveText('Assembled and stored on this device.', { timeout: 240_000 });
+  await expect(card.getByTestId('source-error')).toHaveCount(0);
+  await expect(card.locator('.badge')).toHaveText('In use');
+  await expect(page.getByTestId('storage')).not.toContainText(/^Storage used by this site: 0 B/);
+
+  // The run reads the assembled bundle from the store: no file of the built-in bundle is fetched.
+  const builtIn: string[] = [];
+  page.on('request', (request) => {
+    if (/\/models\/tiny\/.+\.(onnx|data\.\d+)$/.test(new URL(request.url()).pathname)) builtIn.push(request.url());
+  });
+  await page.getByTestId('advanced').locator('summary').click();
+  await page.locator('#frames').fill('3');
+  await page.locator('#iterations').fill('8');
+  await page.locator('#steps').fill('1');
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('finished')).toBeVisible({ timeout: 300_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('gallery').locator('canvas')).toHaveCount(3);
+  expect(builtIn).toEqual([]);
 });
