@@ -204,12 +204,21 @@ export class Models {
     this.checkedUrl = manifestUrl;
   }
 
-  /** Assembles a listed or pasted model and, when it is ready, puts it in use. */
+  /**
+   * Assembles a listed or pasted model (for one already complete in the store this only opens it)
+   * and, when it is ready, puts it in use.
+   */
   async assemble(model: SourceModel): Promise<void> {
     if (await model.assemble()) {
       await this.refreshStorage();
       this.useSource(model);
     }
+  }
+
+  async removeSource(model: SourceModel): Promise<void> {
+    if (this.choice === 'source' && this.chosenSource === model) this.use('builtin');
+    await model.remove();
+    await this.refreshStorage();
   }
 
   useSource(model: SourceModel): void {
@@ -277,6 +286,7 @@ export class Models {
       assemble: (job, source, onEvent) => client.assemble(job, source, onEvent),
       cancel: (job) => client.cancel(job),
       inspectBundle: (source) => client.api.inspectBundle(source),
+      deleteBundle: (id) => client.api.deleteBundle(id),
     };
   }
 

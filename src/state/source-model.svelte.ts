@@ -16,6 +16,7 @@ export interface AssemblerPort {
   assemble(job: JobId, source: SourceDescription, onEvent: EventSink): Promise<AssemblyResult>;
   cancel(job: JobId): Promise<void>;
   inspectBundle(source: BundleSource): Promise<BundleInfo>;
+  deleteBundle(id: string): Promise<unknown>;
 }
 
 export class SourceModel {
@@ -61,6 +62,8 @@ export class SourceModel {
     try {
       this.plan = await this.#port.planAssembly(this.description);
       this.planError = null;
+      // Complete in the store: its licence was accepted when it was assembled on this device.
+      if (this.plan.complete) this.accepted = true;
     } catch (error) {
       this.planError = shown(error);
     }
@@ -93,6 +96,24 @@ export class SourceModel {
       this.progress = null;
       await this.refreshPlan();
     }
+  }
+
+  /** Complete in the store (assembled now or earlier on this device). */
+  get stored(): boolean {
+    return this.result !== null || this.plan?.complete === true;
+  }
+
+  /** Deletes the assembled bundle from this device; the licence must be accepted again to rebuild it. */
+  async remove(): Promise<void> {
+    try {
+      await this.#port.deleteBundle(this.source.id);
+      this.result = null;
+      this.info = null;
+      this.accepted = false;
+    } catch (error) {
+      this.error = shown(error);
+    }
+    await this.refreshPlan();
   }
 
   async cancel(): Promise<void> {

@@ -153,4 +153,38 @@ test('a source description by URL: licence, assemble from GGUF/safetensors files
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('gallery').locator('canvas')).toHaveCount(3);
   expect(builtIn).toEqual([]);
+
+  // After a reload the store still holds it: no licence to accept again, "use" only opens it.
+  await openApp(page);
+  await paste(page, `${baseURL}/tests/fixtures/assemble/tiny/source.json`);
+  const again = page.getByTestId('source-tiny-random-flux-schnell-assembled');
+  await expect(again.getByTestId('source-done')).toHaveText('Assembled and stored on this device.');
+  await again.getByRole('button', { name: 'Use this model' }).click();
+  await expect(again.locator('.badge')).toHaveText('In use');
+  // Deleting it puts the built-in model back in use and asks for the licence again.
+  await again.getByRole('button', { name: 'Delete the assembled model' }).click();
+  await expect(again.getByTestId('source-done')).toHaveCount(0);
+  await expect(again.getByRole('button', { name: 'Fetch and assemble' })).toBeDisabled();
+  await expect(page.getByRole('region', { name: 'Model' }).locator('.title .badge')).toHaveText('In use');
+  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+});
+
+test('an assembly can be cancelled: not an error, nothing committed, it can start again', async ({ page, baseURL }) => {
+  await openApp(page);
+  // Slow the transformer's GGUF (every range read) so that the assembly is still running when cancelled.
+  await page.route('**/tests/fixtures/assemble/tiny/sources/transformer.gguf', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
+  await paste(page, `${baseURL}/tests/fixtures/assemble/tiny/source.json`);
+  const card = page.getByTestId('source-tiny-random-flux-schnell-assembled');
+  await card.getByLabel('I have read the licence and accept it').check();
+  await card.getByRole('button', { name: 'Fetch and assemble' }).click();
+  const progress = card.getByTestId('source-progress');
+  await expect(progress).toContainText(/Downloading and assembling: .+ of [\d.]+ MB/);
+  await progress.getByRole('button', { name: 'Cancel' }).click();
+  await expect(progress).toHaveCount(0);
+  await expect(card.getByTestId('source-error')).toHaveCount(0);
+  await expect(card.getByTestId('source-done')).toHaveCount(0);
+  await expect(card.getByRole('button', { name: 'Fetch and assemble' })).toBeEnabled();
 });
