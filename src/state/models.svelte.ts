@@ -25,6 +25,25 @@ function shownProblem(error: unknown): ShownSourceProblem | null {
   return error instanceof SourceError ? { problem: error.problem, at: error.at, detail: error.message } : null;
 }
 
+const LIST_KEY = 'time-stream.model-list';
+
+/** The last model list read, kept for offline visits (null where storage is refused). */
+function savedList(): string | null {
+  try {
+    return localStorage.getItem(LIST_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function saveList(text: string): void {
+  try {
+    localStorage.setItem(LIST_KEY, text);
+  } catch {
+    // Private modes may refuse storage; the list is then read online only.
+  }
+}
+
 /** The app's root, against which the model list's relative URLs (and pasted text's) resolve. */
 function appBase(): string {
   return absoluteUrl(import.meta.env.BASE_URL, location.href);
@@ -65,6 +84,8 @@ export class Models {
   sources = $state.raw<SourceModel[]>([]);
   pasted = $state.raw<SourceModel | null>(null);
   pasteProblem = $state.raw<ShownSourceProblem | null>(null);
+  /** The list shown is the one kept from an earlier visit (the file could not be read now). */
+  listSaved = $state(false);
 
   choice = $state<ModelChoice>('builtin');
   /** The assembled model in use when `choice` is 'source'. */
@@ -120,13 +141,28 @@ export class Models {
     ]);
   }
 
-  /** Reads and checks the model list; a broken list is reported and leaves the built-in model usable. */
+  /**
+   * Reads and checks the model list; a broken list is reported and leaves the built-in model usable.
+   * The list is not precached (it can be edited on the host without a rebuild), so the last good one
+   * is kept on this device: offline, a model assembled earlier can still be chosen.
+   */
   async loadList(): Promise<void> {
     const url = absoluteUrl('models/sources.json', appBase());
+    let text: string | null = null;
     try {
       const response = await fetch(url);
-      if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-      const list = parseModelList(await response.text(), appBase(), absoluteUrl(BUILT_IN_BUNDLE.manifestUrl, location.href));
+      if (response.ok) text = await response.text();
+      else if (!savedList()) throw new Error(`${url} answered ${response.status}`);
+    } catch (error) {
+      if (!savedList()) {
+        this.listError = shown(error);
+        return;
+      }
+    }
+    this.listSaved = text === null;
+    try {
+      const list = parseModelList(text ?? savedList(), appBase(), absoluteUrl(BUILT_IN_BUNDLE.manifestUrl, location.href));
+      if (text !== null) saveList(text);
       this.entries = list.models;
       this.sources = list.models.flatMap((m) => (m.kind === 'source' ? [new SourceModel(m.source, this.#assembler())] : []));
       this.listError = null;

@@ -188,3 +188,25 @@ test('an assembly can be cancelled: not an error, nothing committed, it can star
   await expect(card.getByTestId('source-done')).toHaveCount(0);
   await expect(card.getByRole('button', { name: 'Fetch and assemble' })).toBeEnabled();
 });
+
+test('the list is kept for visits when it cannot be read; a broken list is named and the built-in model stays', async ({ page }) => {
+  await openApp(page);
+  await expect(page.getByTestId('source-flux1-schnell-q4-public')).toBeVisible();
+  // Unreachable (offline): the list saved at the first visit is shown, and said to be.
+  await page.route('**/models/sources.json', (route) => route.abort('internetdisconnected'));
+  await openApp(page);
+  await expect(page.getByTestId('source-flux1-schnell-q4-public')).toBeVisible();
+  await expect(page.getByTestId('list-saved')).toBeVisible();
+  await page.unroute('**/models/sources.json');
+
+  // A list with a mistake: named, with where it is; the built-in model still works.
+  const broken = structuredClone(LIST) as { models: Record<string, any>[] };
+  broken.models[1]!.components.transformer.url = 'ftp://example.org/flux.gguf';
+  await page.route('**/models/sources.json', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify(broken) }));
+  await openApp(page);
+  await expect(page.getByTestId('list-error')).toBeVisible();
+  await expect(page.getByTestId('list-problem')).toHaveAttribute('data-problem', 'url');
+  await expect(page.getByTestId('list-problem')).toContainText('The model list has a mistake. An address is not an http or https URL.');
+  await expect(page.getByTestId('list-problem')).toContainText('Where: models[1].components.transformer.url');
+  await expect(page.getByTestId('source-flux1-schnell-q4-public')).toHaveCount(0);
+});
