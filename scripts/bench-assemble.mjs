@@ -60,6 +60,8 @@ try {
   console.log(
     `chromium ${context.browser()?.version() ?? '?'}; sources ${fmt(sourceBytes)}; chunk ${chunkMiB} MiB; reads of ${readMiB} MiB\n`,
   );
+  const hashMBs = await page.evaluate(() => window.assembleTest.hashSpeed(128));
+  console.log(`sha256 (store's incremental JS) in the page: ${hashMBs.toFixed(0)} MB/s`);
   const options = { chunkBytes: chunkMiB * 1024 * 1024, readBytes: readMiB * 1024 * 1024 };
   const result = await page.evaluate(([s, o]) => window.assembleTest.assemble(s, o), [source, options]);
   if (result.error) throw new Error(`${result.error.name}: ${result.error.message}`);
@@ -68,6 +70,10 @@ try {
     `assemble (range reads + repack + sha256 + IndexedDB): read ${fmt(downloadedBytes)} and wrote ${fmt(writtenBytes)} in ${seconds.toFixed(2)} s` +
       ` = ${(downloadedBytes / MB / seconds).toFixed(0)} MB/s of source, ${(writtenBytes / MB / seconds).toFixed(0)} MB/s of shards` +
       ` (${faults.stats().requests} requests served)`,
+  );
+  const t = result.timings;
+  console.log(
+    `  of which reading + converting source rows ${t.produceSeconds.toFixed(2)} s, hashing + storing shard chunks ${t.storeSeconds.toFixed(2)} s`,
   );
   const t0 = performance.now();
   const opened = await page.evaluate((u) => window.assembleTest.open(u), result.manifestUrl);

@@ -70,6 +70,8 @@ export interface AssemblyResult {
   downloadedBytes: number;
   writtenBytes: number;
   seconds: number;
+  /** Seconds reading + converting source rows, and hashing + storing shard chunks (absent when nothing was written). */
+  timings?: { produceSeconds: number; storeSeconds: number };
 }
 
 export interface AssembleApi {

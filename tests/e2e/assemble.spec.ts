@@ -128,7 +128,10 @@ test('assembles the tiny model byte for byte like the exporter, and renders exac
   // Every source is read once: sha256-checked in one GET, then served from memory (all are small).
   for (const c of Object.values(s.components)) expect(sourceBytes(new URL(c.url).pathname.replace('/b/tiny/', ''))).toBe(c.bytes);
   await expectLikeExpected(page, result.manifestUrl);
-  expect(ok<AssemblyPlan>(await plan(page, s))).toMatchObject({ complete: true, cachedBytes: before.storedBytes });
+  expect(ok<AssemblyPlan>(await plan(page, s))).toMatchObject({ complete: true, cachedBytes: before.storedBytes, downloadBytes: 0 });
+  server.resetStats();
+  expect(ok<AssemblyResult>(await assemble(page, s))).toMatchObject({ version: expected.version, downloadedBytes: 0, writtenBytes: 0 });
+  expect(server.stats().requests).toBe(1); // template.json only
   const events = await page.evaluate(() => window.assembleTest.events());
   expect(events.filter((e) => e.type === 'download').at(-1)).toMatchObject({
     bundleLoaded: before.storedBytes,

@@ -3,6 +3,7 @@
 // `window.assembleTest`. Errors come back as { name, message }, the way comlink carries them.
 import { assembleBundle, planAssembly, type AssembleOptions } from '../../workers/assemble/assembler';
 import * as store from '../../workers/store/bundles';
+import { Sha256 } from '../../workers/store/sha256';
 import type { SourceDescription } from '../../src/shared/assemble-api';
 import type { GeneratorEvent } from '../../src/shared/events';
 import { bundleFiles } from '../../src/shared/manifest';
@@ -34,6 +35,17 @@ const api = {
   options: {} as AssembleOptions,
   events: () => events,
   clearEvents: () => void (events = []),
+
+  /** MB/s of the store's SHA-256 on `mb` MB held in memory (benchmark context). */
+  hashSpeed(mb: number) {
+    const data = new Uint8Array(mb * 1e6);
+    for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
+    const start = performance.now();
+    const hash = new Sha256();
+    for (let o = 0; o < data.length; o += 65536) hash.update(data.subarray(o, o + 65536));
+    hash.hex();
+    return mb / ((performance.now() - start) / 1000);
+  },
 
   plan: (source: SourceDescription) => settle(() => planAssembly(source, api.options)),
   assemble: (source: SourceDescription, options: AssembleOptions = {}) =>

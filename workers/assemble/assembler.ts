@@ -579,8 +579,19 @@ export async function assembleBundle(
     const records = await db.getFileRecords(p.files.map((f) => f.file.sha256));
     const n = numbers(source, p, records);
 
-    // 1. Every source that still has bytes to give: header read and every entry checked, before any write.
+    // Already assembled and committed: nothing to read or write.
     const todo = COMPONENT_NAMES.filter((c) => p.shards[c].some((s) => s.state.kind !== 'done'));
+    const committed = await db.getBundleRecord('bundle', source.id);
+    if (todo.length === 0 && n.cachedBytes === n.storedBytes && committed?.manifestUrl === manifestUrl) {
+      const shas = Object.fromEntries(COMPONENT_NAMES.map((c) => [c, p.shards[c].map((s) => (s.state as { sha256: string }).sha256)]));
+      const version = bundleVersion(buildManifest(p.template, source, p.files, shas as Record<ComponentName, string[]>, ''));
+      if (committed.version === version) {
+        const seconds = (performance.now() - started) / 1000;
+        return { bundleId: source.id, version, manifestUrl, downloadedBytes: 0, writtenBytes: 0, seconds };
+      }
+    }
+
+    // 1. Every source that still has bytes to give: header read and every entry checked, before any write.
     const opened = new Map<ComponentName, { source: OpenSource; entries: PlannedEntry[] }>();
     const problems: string[] = [];
     for (const c of todo) {
@@ -672,6 +683,8 @@ export async function assembleBundle(
 
     // 3. The shards, in order; each resumes at its stored prefix.
     let written = 0;
+    // Where the time goes: reading + converting (the generator) vs hashing + storing (the writer).
+    const timings = { produceSeconds: 0, storeSeconds: 0 };
     const stash = new PairStash();
     for (const c of COMPONENT_NAMES) {
       const o = opened.get(c);
@@ -682,11 +695,15 @@ export async function assembleBundle(
         const writer = new GeneratedWriter(shard.key, shard.file.bytes, shard.state, opts.chunkBytes, shard.file.path);
         report(shard.file, from, 0, true);
         try {
-          for await (const piece of shardBytes(entries, shard.file.bytes, from, o!.source.read, stash, opts)) {
+          const pieces = shardBytes(entries, shard.file.bytes, from, o!.source.read, stash, opts);
+          for (let t0 = performance.now(), next = await pieces.next(); !next.done; t0 = performance.now(), next = await pieces.next()) {
+            const t1 = performance.now();
+            timings.produceSeconds += (t1 - t0) / 1000;
             if (job.signal.aborted) throw abortError();
-            await writer.push(piece);
-            written += piece.length;
-            report(shard.file, writer.pushed, piece.length);
+            await writer.push(next.value);
+            timings.storeSeconds += (performance.now() - t1) / 1000;
+            written += next.value.length;
+            report(shard.file, writer.pushed, next.value.length);
           }
         } catch (error) {
           // What was made is valid: keep it, so the next run resumes there.
@@ -714,6 +731,7 @@ export async function assembleBundle(
       downloadedBytes: counter.bytes + downloaded,
       writtenBytes: written,
       seconds: (performance.now() - started) / 1000,
+      timings,
     };
   } finally {
     job.release();
