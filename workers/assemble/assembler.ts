@@ -497,7 +497,8 @@ interface Prepared {
   shards: Record<ComponentName, { file: BundleFile; key: string; state: GeneratedState }[]>;
 }
 
-async function prepare(source: SourceDescription, opts: Options): Promise<Prepared> {
+/** Fetches the template and reads where each shard stands; `discard` (an assembly, never a plan) drops unusable partial shards. */
+async function prepare(source: SourceDescription, opts: Options, discard = false): Promise<Prepared> {
   const templateUrl = absolute(source.template);
   const { template, sha256: templateSha } = await loadTemplate(templateUrl, opts.fetch);
   const files = copiedFiles(template, templateUrl, source);
@@ -508,7 +509,7 @@ async function prepare(source: SourceDescription, opts: Options): Promise<Prepar
     shards[c] = await Promise.all(
       template.manifest.components[c].external_data.map(async (file, i) => {
         const key = shardKey(templateSha, c, i, file, ws);
-        return { file, key, state: await generatedState(key, file.bytes) };
+        return { file, key, state: await generatedState(key, file.bytes, discard) };
       }),
     );
   }
@@ -574,7 +575,7 @@ export async function assembleBundle(
   const opts: Options = { ...DEFAULTS, ...options, fetch: options.fetch ?? fetch.bind(globalThis), signal: job.signal };
   const counter = { bytes: 0 };
   try {
-    const p = await prepare(source, opts);
+    const p = await prepare(source, opts, true);
     const manifestUrl = assembledManifestUrl(source.id);
     const records = await db.getFileRecords(p.files.map((f) => f.file.sha256));
     const n = numbers(source, p, records);

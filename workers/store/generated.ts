@@ -7,7 +7,7 @@
 import { AppError } from '../../src/shared/errors';
 import { ChunkAccumulator, chunksCover } from './chunks';
 import { Sha256, type Sha256State } from './sha256';
-import { deleteContents, finishGeneratedFile, getChunkSizes, getFileRecords, putChunk, type FileRecord } from './shard-store';
+import { deleteContents, finishGeneratedFile, getFileAndChunkSizes, putChunk, type FileRecord } from './shard-store';
 
 /** Where a generated file stands in the store. */
 export type GeneratedState =
@@ -16,24 +16,25 @@ export type GeneratedState =
   | { kind: 'partial'; stored: number; hash?: Sha256State };
 
 /**
- * The stored state of the generated file `key` of `bytes` bytes. A finished one whose data is gone,
- * or a partial one whose chunks do not add up to its record, is discarded (it starts over).
+ * The stored state of the generated file `key` of `bytes` bytes, from consistent snapshots (a chunk
+ * and its record are written together). With `discard`, a finished one whose data is gone, or a
+ * partial one whose chunks do not add up to its record, is deleted so it starts over; without it
+ * (a plan, which may run while the file is being written) nothing is changed.
  */
-export async function generatedState(key: string, bytes: number): Promise<GeneratedState> {
-  const record = (await getFileRecords([key])).get(key);
+export async function generatedState(key: string, bytes: number, discard = false): Promise<GeneratedState> {
+  const { record, chunks } = await getFileAndChunkSizes(key);
   if (!record) return { kind: 'partial', stored: 0 };
   if (record.result) {
-    const done = (await getFileRecords([record.result])).get(record.result);
-    const chunks = (await getChunkSizes([record.result])).get(record.result) ?? [];
-    if (done?.complete && done.chunks === key && done.bytes === bytes && chunksCover(chunks, bytes)) {
+    const done = await getFileAndChunkSizes(record.result);
+    if (done.record?.complete && done.record.chunks === key && done.record.bytes === bytes && chunksCover(done.chunks, bytes)) {
       return { kind: 'done', sha256: record.result };
     }
   } else {
-    const chunks = (await getChunkSizes([key])).get(key) ?? [];
-    const usable = record.bytes === bytes && record.stored <= bytes && record.hash?.length === record.stored && chunksCover(chunks, record.stored);
+    const usable =
+      record.bytes === bytes && record.stored <= bytes && record.hash?.length === record.stored && chunksCover(chunks, record.stored);
     if (usable) return { kind: 'partial', stored: record.stored, ...(record.hash ? { hash: record.hash } : {}) };
   }
-  await deleteContents(record.result ? [record.result, key] : [key]);
+  if (discard) await deleteContents(record.result ? [record.result, key] : [key]);
   return { kind: 'partial', stored: 0 };
 }
 

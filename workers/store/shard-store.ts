@@ -162,6 +162,17 @@ export function getChunkSizes(sha256s: readonly string[]): Promise<Map<string, {
   });
 }
 
+/** A file's record and its chunks' offsets and sizes, read in one transaction (a consistent snapshot). */
+export function getFileAndChunkSizes(key: string): Promise<{ record?: FileRecord; chunks: { offset: number; size: number }[] }> {
+  return db()('readonly', async (s) => {
+    const record = await request<FileRecord | undefined>(s.get(['file', key]));
+    const range = chunkRange(record?.chunks ?? key);
+    const [keys, blobs] = await Promise.all([request(s.getAllKeys(range)), request<Blob[]>(s.getAll(range))]);
+    const chunks = keys.map((k, i) => ({ offset: (k as [string, string, number])[2], size: blobs[i]?.size ?? 0 }));
+    return record ? { record, chunks } : { chunks };
+  });
+}
+
 /** The sha256 of every file that has chunks. */
 export function getChunkedContents(): Promise<Set<string>> {
   return db()('readonly', async (s) => {
