@@ -269,3 +269,17 @@ test('after a reload and offline, the assembled bundle opens from IndexedDB and 
   expect(failed(await page.evaluate((u) => window.assembleTest.engineLoad(u), result.manifestUrl)).name).toBe('ModelNotDownloaded');
   expect((await storage(page)).usedBytes).toBe(0);
 });
+
+test('the same assembler through the app worker and comlink', async ({ page }) => {
+  await harness(page);
+  const s = source();
+  await page.evaluate(() => window.assembleTest.viaWorker.start());
+  expect(ok<AssemblyPlan>(await page.evaluate((x) => window.assembleTest.viaWorker.plan(x), s))).toMatchObject({
+    bundleId: s.id,
+    complete: false,
+  });
+  const result = ok<AssemblyResult>(await page.evaluate((x) => window.assembleTest.viaWorker.assemble(x), s));
+  expect(result).toMatchObject({ manifestUrl: `assembled:${s.id}`, version: expected.version });
+  expect((await page.evaluate(() => window.assembleTest.events())).some((e) => e.type === 'download')).toBe(true);
+  await expectLikeExpected(page, result.manifestUrl);
+});

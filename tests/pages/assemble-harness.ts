@@ -1,6 +1,8 @@
 // Assembler harness: the assembler and the store run in this page (same IndexedDB, fetch and Blob as
 // in the worker), driven by tests/e2e/assemble.spec.ts and scripts/bench-assemble.mjs through
 // `window.assembleTest`. Errors come back as { name, message }, the way comlink carries them.
+import { wrap, proxy, type Remote } from 'comlink';
+import type { GeneratorApi } from '../../src/shared/api';
 import { assembleBundle, planAssembly, type AssembleOptions } from '../../workers/assemble/assembler';
 import * as store from '../../workers/store/bundles';
 import { Sha256 } from '../../workers/store/sha256';
@@ -30,6 +32,7 @@ const sha256 = async (data: ArrayBuffer | ArrayBufferView) =>
 
 let events: GeneratorEvent[] = [];
 let running: { controller: AbortController; done: Promise<unknown> } | undefined;
+let worker: Remote<GeneratorApi> | undefined;
 
 const api = {
   options: {} as AssembleOptions,
@@ -102,6 +105,24 @@ const api = {
       const graph = await loaded.read(loaded.manifest.components.transformer.graph);
       return { id: loaded.manifest.id, version: loaded.manifest.version, graphIsBlob: graph instanceof Blob };
     }),
+
+  /** The assembler through the app's real worker and comlink (workers/generator.worker.ts). */
+  viaWorker: {
+    start() {
+      const w = new Worker(new URL('../../workers/generator.worker.ts', import.meta.url), { type: 'module', name: 'generator' });
+      worker = wrap<GeneratorApi>(w);
+      return worker.ping();
+    },
+    plan: (source: SourceDescription) => settle(() => worker!.planAssembly(source)),
+    assemble: (source: SourceDescription) =>
+      settle(() =>
+        worker!.assemble(
+          'assemble-1',
+          source,
+          proxy((e: GeneratorEvent) => void events.push(e)),
+        ),
+      ),
+  },
 
   storage: () => settle(() => store.storageReport()),
   deleteBundle: (id?: string) => settle(() => store.deleteBundle(id)),
