@@ -283,3 +283,21 @@ test('the same assembler through the app worker and comlink', async ({ page }) =
   expect((await page.evaluate(() => window.assembleTest.events())).some((e) => e.type === 'download')).toBe(true);
   await expectLikeExpected(page, result.manifestUrl);
 });
+
+test('a large source with a sha256 is staged in the store: downloaded once whole and verified, read from there, then removed', async ({
+  page,
+}) => {
+  await harness(page);
+  const s = source();
+  const clip = 'sources/clip.safetensors';
+  // Sources from 1 MB on count as large here (the default is 64 MiB): clip (3.2 MB) is staged.
+  const result = ok<AssemblyResult>(await page.evaluate((x) => window.assembleTest.assemble(x, { keepBelowBytes: 1_000_000 }), s));
+  const reads = server.stats().log.filter((e) => e.method === 'GET' && e.path === `/b/tiny/${clip}`);
+  const whole = reads.filter((e) => e.range === null);
+  expect(whole.map((e) => [e.status, e.bytes])).toEqual([[200, files.get(clip)!.length]]);
+  // The header was read by range before (validation comes first); nothing else of the file was asked for.
+  expect(reads.filter((e) => e.range !== null).reduce((n, e) => n + e.bytes, 0)).toBeLessThan(20_000);
+  await expectLikeExpected(page, result.manifestUrl);
+  const planned = ok<AssemblyPlan>(await plan(page, s));
+  expect((await storage(page)).usedBytes).toBe(planned.storedBytes);
+});

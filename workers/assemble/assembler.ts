@@ -17,7 +17,7 @@ import { assembledManifestUrl } from '../../src/shared/assemble-api';
 import type { EventSink } from '../../src/shared/events';
 import { AppError } from '../../src/shared/errors';
 import { COMPONENT_NAMES, type BundleFile, type BundleManifest, type ComponentName } from '../../src/shared/manifest';
-import { claimBundle, collectGarbage, estimateStorage, safeSink } from '../store/bundles';
+import { claimBundle, collectGarbage, estimateStorage, holdContents, safeSink } from '../store/bundles';
 import { abortError, downloadFile, unreachable } from '../store/downloader';
 import { generatedState, GeneratedWriter, type GeneratedState } from '../store/generated';
 import { backoffMs, parseContentRange } from '../store/http';
@@ -26,7 +26,7 @@ import { formatBytes, RateMeter, Throttle } from '../store/progress';
 import { Sha256 } from '../store/sha256';
 import * as db from '../store/shard-store';
 import type { RowRun } from './flux-names';
-import { readExact, readGguf, type ByteSource } from './gguf';
+import { blobSource, readExact, readGguf, type ByteSource } from './gguf';
 import { assertTemplate, planComponent, sliceRuns, type PlannedEntry, type SourceTensor, type Template } from './layout';
 import { convertRows, f16ToF32, f32ToF16 } from './repack';
 import { readSafetensors } from './safetensors';
@@ -227,16 +227,10 @@ function rangeSource(url: string, expected: number, label: string, opts: Options
 }
 
 /**
- * Reads a whole source file in one streamed GET and checks its sha256 (a source that publishes one).
- * Files below `keepBelowBytes` are kept, so the assembly reads them from memory.
+ * Reads a small source file whole in one streamed GET, checks its sha256 and keeps it, so the
+ * assembly reads it from memory (one download).
  */
-async function verifySource(
-  url: string,
-  ws: WeightSource,
-  label: string,
-  opts: Options,
-  counter: { bytes: number },
-): Promise<Uint8Array | undefined> {
+async function verifySource(url: string, ws: WeightSource, label: string, opts: Options, counter: { bytes: number }): Promise<Uint8Array> {
   let response: Response;
   try {
     response = await opts.fetch(url, { cache: 'no-store', ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -245,7 +239,7 @@ async function verifySource(
   }
   if (response.status === 404 || response.status === 410) throw new AppError('NotFound', `${url} is not on the host (${response.status}).`);
   if (!response.ok || !response.body) throw new AppError('DownloadFailed', `${label}: the host answered ${response.status}.`);
-  const keep = ws.bytes < opts.keepBelowBytes ? new Uint8Array(ws.bytes) : undefined;
+  const keep = new Uint8Array(ws.bytes);
   const hash = new Sha256();
   let got = 0;
   const reader = response.body.getReader();
@@ -256,7 +250,7 @@ async function verifySource(
     }
     const { done, value } = await reader.read();
     if (done) break;
-    if (keep && got + value.length <= keep.length) keep.set(value, got);
+    if (got + value.length <= keep.length) keep.set(value, got);
     got += value.length;
     counter.bytes += value.length;
     hash.update(value);
@@ -279,20 +273,60 @@ async function verifySource(
 interface OpenSource {
   component: ComponentName;
   label: string;
+  url: string;
   read: ByteSource;
   tensors: Map<string, SourceTensor>;
+  /**
+   * A large file with a published sha256: its header was read by range, and before its shards are
+   * written it is downloaded whole into the store (verified, resumable) and read from there.
+   */
+  stage: boolean;
+}
+
+/**
+ * How a source is read. No sha256: HTTP Range reads of what is needed. A sha256 and a small file: one
+ * GET, hashed, kept in memory. A sha256 and a large file: its header by range now, the file staged in
+ * the store later (`stageSource`): one download either way, and the whole file verified.
+ */
+function stagesInStore(ws: WeightSource, opts: { keepBelowBytes: number }): boolean {
+  return !!ws.sha256 && ws.bytes >= opts.keepBelowBytes;
 }
 
 async function openSource(component: ComponentName, ws: WeightSource, opts: Options, counter: { bytes: number }): Promise<OpenSource> {
   const url = absolute(ws.url);
   const label = fileName(url);
   let read = rangeSource(url, ws.bytes, label, opts, counter);
-  if (ws.sha256) {
+  const stage = stagesInStore(ws, opts);
+  if (ws.sha256 && !stage) {
     const kept = await verifySource(url, ws, label, opts, counter);
-    if (kept)
-      read = (offset, length) => Promise.resolve(kept.subarray(Math.min(offset, kept.length), Math.min(offset + length, kept.length)));
+    read = (offset, length) => Promise.resolve(kept.subarray(Math.min(offset, kept.length), Math.min(offset + length, kept.length)));
   }
-  return { component, label, read, tensors: await readTensorTable(ws.format, read, ws.bytes, label) };
+  return { component, label, url, read, tensors: await readTensorTable(ws.format, read, ws.bytes, label), stage };
+}
+
+/** Downloads a source file whole into the store (the downloader verifies its sha256 and resumes); reads it from there. */
+async function stageSource(
+  src: OpenSource,
+  ws: WeightSource,
+  opts: Options,
+  signal: AbortSignal,
+  onBytes: (f: BundleFile, bytes: number) => void,
+  onVerify: (f: BundleFile, ok: boolean, attempt: number) => void,
+): Promise<{ read: ByteSource; fetched: number }> {
+  const file: BundleFile = { path: src.label, bytes: ws.bytes, sha256: ws.sha256! };
+  const fetched = await downloadFile(src.url, file, {
+    fetch: opts.fetch,
+    chunkBytes: opts.chunkBytes,
+    integrityAttempts: opts.integrityAttempts,
+    networkRetries: opts.networkRetries,
+    retryBaseMs: opts.retryBaseMs,
+    signal,
+    onBytes,
+    onVerify,
+  });
+  const { complete, chunks } = await db.getStoredFile(file.sha256);
+  if (!complete) throw new AppError('Internal', `${src.label}: staged but not complete in the store`);
+  return { read: blobSource(new Blob(chunks.map((c) => c.blob))), fetched };
 }
 
 /** A source file's tensor table (header only), whatever its format. */
@@ -521,12 +555,15 @@ function numbers(source: SourceDescription, p: Prepared, records: Map<string, db
   let downloadBytes = 0;
   let storedBytes = 0;
   let cachedBytes = 0;
+  // The largest source staged in the store at once (removed after its component): room needed on top.
+  let stagedPeak = 0;
   for (const c of COMPONENT_NAMES) {
     const ws = source.components[c];
     const shardTotal = p.shards[c].reduce((n, s) => n + s.file.bytes, 0);
     const done = p.shards[c].reduce((n, s) => n + (s.state.kind === 'done' ? s.file.bytes : s.state.stored), 0);
-    // A component still to write reads its source file about whole (twice when a large file's sha256 is checked).
-    const reads = done < shardTotal ? ws.bytes * (ws.sha256 && ws.bytes >= DEFAULTS.keepBelowBytes ? 2 : 1) : 0;
+    // A component still to write reads its source file (about) whole, once.
+    const reads = done < shardTotal ? ws.bytes : 0;
+    if (done < shardTotal && stagesInStore(ws, DEFAULTS)) stagedPeak = Math.max(stagedPeak, ws.bytes);
     byComponent[c] = { url: ws.url, downloadBytes: reads, storedBytes: shardTotal };
     downloadBytes += reads;
     storedBytes += shardTotal;
@@ -539,7 +576,7 @@ function numbers(source: SourceDescription, p: Prepared, records: Map<string, db
     storedBytes += file.bytes;
     cachedBytes += held;
   }
-  return { byComponent, downloadBytes, storedBytes, cachedBytes };
+  return { byComponent, downloadBytes, storedBytes, cachedBytes, stagedPeak };
 }
 
 /** What an assembly would download and store, and whether it fits; reads the template only. */
@@ -547,7 +584,7 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
   const opts = { ...DEFAULTS, ...options, fetch: options.fetch ?? fetch.bind(globalThis) };
   const p = await prepare(source, opts);
   const records = await db.getFileRecords(p.files.map((f) => f.file.sha256));
-  const n = numbers(source, p, records);
+  const { stagedPeak, ...n } = numbers(source, p, records);
   const committed = await db.getBundleRecord('bundle', source.id);
   const estimate = await estimateStorage();
   return {
@@ -556,7 +593,7 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
     ...n,
     complete: !!committed && n.cachedBytes === n.storedBytes && committed.manifestUrl === assembledManifestUrl(source.id),
     ...(estimate ? { estimate } : {}),
-    fits: fitsQuota(n.storedBytes - n.cachedBytes, estimate).fits,
+    fits: fitsQuota(n.storedBytes - n.cachedBytes + stagedPeak, estimate).fits,
   };
 }
 
@@ -574,6 +611,10 @@ export async function assembleBundle(
   const job = claimBundle(source.id, options.signal);
   const opts: Options = { ...DEFAULTS, ...options, fetch: options.fetch ?? fetch.bind(globalThis), signal: job.signal };
   const counter = { bytes: 0 };
+  const staged = COMPONENT_NAMES.map((c) => source.components[c])
+    .filter((ws) => stagesInStore(ws, opts))
+    .map((ws) => ws.sha256!);
+  const release = holdContents(staged);
   try {
     const p = await prepare(source, opts, true);
     const manifestUrl = assembledManifestUrl(source.id);
@@ -620,7 +661,7 @@ export async function assembleBundle(
 
     // 2. Room for what is missing, before the first byte is written.
     const estimate = await estimateStorage();
-    const missing = n.storedBytes - n.cachedBytes;
+    const missing = n.storedBytes - n.cachedBytes + n.stagedPeak;
     const room = fitsQuota(missing, estimate);
     if (!room.fits) {
       throw new AppError(
@@ -689,6 +730,37 @@ export async function assembleBundle(
     const stash = new PairStash();
     for (const c of COMPONENT_NAMES) {
       const o = opened.get(c);
+      if (o?.source.stage) {
+        const ws = source.components[c];
+        const staging = await stageSource(
+          o.source,
+          ws,
+          opts,
+          job.signal,
+          (f, bytes) => report(f, bytes, 0),
+          (f, ok, attempt) => emit({ type: 'verify', file: f.path, ok, attempt, attempts: opts.integrityAttempts }),
+        );
+        downloaded += staging.fetched;
+        // The verified file is what the description names: plan again from it (its header is now local).
+        const tensors = await readTensorTable(ws.format, staging.read, ws.bytes, o.source.label);
+        const comp = p.template.manifest.components[c];
+        const again = planComponent(
+          c,
+          ws.naming,
+          comp.config,
+          p.template.layouts[c].tensors,
+          tensors,
+          comp.external_data.map((f) => f.bytes),
+          o.source.label,
+        );
+        if (again.problems.length)
+          throw new AppError(
+            'BundleInvalid',
+            `${source.display_name} cannot be assembled from these files: ${again.problems.slice(0, 6).join('; ')}`,
+          );
+        o.source = { ...o.source, read: staging.read, tensors };
+        o.entries = again.entries;
+      }
       for (const [i, shard] of p.shards[c].entries()) {
         if (shard.state.kind === 'done') continue;
         const entries = o!.entries.filter((e) => e.shard === i).sort((a, b) => a.offset - b.offset);
@@ -716,6 +788,8 @@ export async function assembleBundle(
         shard.state = { kind: 'done', sha256 };
         report(shard.file, shard.file.bytes, 0, true);
       }
+      // A staged source is not part of the bundle: its room goes back as soon as its shards are done.
+      if (o?.source.stage) await db.deleteContents([source.components[c].sha256!]);
     }
     if (job.signal.aborted) throw abortError();
 
@@ -735,6 +809,7 @@ export async function assembleBundle(
       timings,
     };
   } finally {
+    release();
     job.release();
   }
 }
