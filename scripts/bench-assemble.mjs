@@ -3,10 +3,11 @@
 // linears; tools/gguf-fixtures/make_bench_source.py, written to a temp dir, never committed) served by
 // the local fault server on loopback, assembled into IndexedDB in real Chromium (Debian's) through the
 // harness page tests/pages/assemble.html. Prints source MB/s read and shard MB/s written.
-// Usage: node scripts/bench-assemble.mjs [--double 1] [--single 2] [--dir DIR (reuse)] [--chunk-mib 16] [--read-mib 8]
+// Usage: node scripts/bench-assemble.mjs [--double 1] [--single 2] [--dir DIR (reuse)] [--chunk-mib 16] [--read-mib 8] [--sha256]
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +43,12 @@ faults.addBundle('bench', { manifest: {}, files });
 const base = `${faults.origin}/b/bench/`;
 const source = JSON.parse(files.get('source.json').toString());
 source.template = new URL(source.template, base).href;
-for (const c of Object.values(source.components)) c.url = new URL(c.url, base).href;
+// --sha256: the description gives each file's sha256, so large sources are staged in the store (verified).
+const withSha = process.argv.includes('--sha256');
+for (const c of Object.values(source.components)) {
+  if (withSha) c.sha256 = crypto.createHash('sha256').update(files.get(c.url)).digest('hex');
+  c.url = new URL(c.url, base).href;
+}
 
 const vite = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
 await vite.listen();
@@ -58,7 +64,7 @@ try {
   await page.goto(new URL('tests/pages/assemble.html', vite.resolvedUrls.local[0]).href, { timeout: 180_000 });
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', undefined, { timeout: 180_000 });
   console.log(
-    `chromium ${context.browser()?.version() ?? '?'}; sources ${fmt(sourceBytes)}; chunk ${chunkMiB} MiB; reads of ${readMiB} MiB\n`,
+    `chromium ${context.browser()?.version() ?? '?'}; sources ${fmt(sourceBytes)} ${withSha ? 'with sha256 (large ones staged in the store)' : 'without sha256 (range reads)'}; chunk ${chunkMiB} MiB; reads of ${readMiB} MiB\n`,
   );
   const hashMBs = await page.evaluate(() => window.assembleTest.hashSpeed(128));
   console.log(`sha256 (store's incremental JS) in the page: ${hashMBs.toFixed(0)} MB/s`);
