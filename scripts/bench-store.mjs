@@ -39,7 +39,7 @@ console.log('done');
 
 const faults = await startFaultServer();
 const manifestUrl = faults.addBundle('bench', bundle);
-const vite = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+const vite = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
 await vite.listen();
 const base = vite.resolvedUrls.local[0];
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-store-'));

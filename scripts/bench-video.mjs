@@ -37,7 +37,7 @@ let server = null;
 let base = arg('url', '');
 if (!base) {
   const port = await freePort();
-  server = await createServer({ server: { port, strictPort: true }, logLevel: 'error' });
+  server = await createServer({ server: { port, strictPort: true, hmr: false, watch: null }, logLevel: 'error' });
   await server.listen();
   base = `http://127.0.0.1:${port}`;
 }

@@ -130,7 +130,8 @@ function transformerFlops(config, width, height, textLength) {
 
 const weightBytes = (manifest, component) => sum(manifest.components[component].external_data.map((f) => f.bytes));
 
-const server = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+// No file watching: a benchmark page must not reload because a file changed under it.
+const server = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
 await server.listen();
 const base = server.resolvedUrls.local[0];
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: BENCH_CHROMIUM_ARGS });
