@@ -3,7 +3,7 @@ import type { GeneratorClient } from '../client/generator-client';
 import type { BundleInfo, BundleSource, DeviceReport, JobId } from '../shared/api';
 import type { BundleManifest } from '../shared/manifest';
 import type { GeneratorEvent } from '../shared/events';
-import type { DownloadPlan, StorageReport } from '../shared/store-api';
+import type { DownloadPlan, StorageReport, StoredBundle } from '../shared/store-api';
 import { BUILT_IN_BUNDLE } from '../shared/models';
 import { isAbort } from '../shared/errors';
 import { absoluteUrl, parseModelList, parsePasted, parseSource, SourceError, type ModelEntry } from '../shared/sources';
@@ -94,12 +94,16 @@ export class Models {
   readonly activeSource: BundleSource = $derived(
     this.choice === 'custom' && this.custom
       ? { manifestUrl: this.checkedUrl }
-      : this.choice === 'source' && this.chosenSource?.result
-        ? { manifestUrl: this.chosenSource.result.manifestUrl }
+      : this.choice === 'source' && this.chosenSource?.opened
+        ? { manifestUrl: this.chosenSource.opened.manifestUrl }
         : BUILT_IN_BUNDLE,
   );
   readonly activeInfo: BundleInfo | null = $derived(
-    this.choice === 'custom' && this.custom ? this.custom : this.choice === 'source' ? (this.chosenSource?.info ?? null) : this.builtIn,
+    this.choice === 'custom' && this.custom
+      ? this.custom
+      : this.choice === 'source'
+        ? (this.chosenSource?.opened?.info ?? null)
+        : this.builtIn,
   );
   readonly verdict: DeviceVerdict | null = $derived(
     this.device ? deviceVerdict(this.device, this.activeInfo, (navigator as Navigator & { deviceMemory?: number }).deviceMemory) : null,
@@ -247,7 +251,7 @@ export class Models {
   async assemble(model: SourceModel): Promise<void> {
     if (await model.assemble()) {
       await this.refreshStorage();
-      this.useSource(model);
+      await this.useSource(model);
     }
   }
 
@@ -257,11 +261,30 @@ export class Models {
     await this.refreshStorage();
   }
 
-  useSource(model: SourceModel): void {
-    if (!model.info) return;
+  /** The assembled bundle of `model` as the store holds it, complete, if it does. */
+  storedBundle(model: SourceModel): StoredBundle | null {
+    return this.storage?.bundles.find((b) => b.id === model.id && b.state === 'complete') ?? null;
+  }
+
+  /** Whether `model` is assembled on this device (now, or at an earlier visit). */
+  isStored(model: SourceModel): boolean {
+    return model.opened !== null || model.plan?.complete === true || this.storedBundle(model) !== null;
+  }
+
+  /**
+   * Puts an assembled model in use: opened already, or opened from the store (offline too), or, where
+   * only the plan knows it complete, through an assembly with nothing left to do.
+   */
+  async useSource(model: SourceModel): Promise<void> {
+    if (!model.opened) {
+      const stored = this.storedBundle(model);
+      if (stored) await model.open(stored.manifestUrl);
+      else if (model.plan?.complete) await model.assemble();
+    }
+    if (!model.opened) return;
     this.chosenSource = model;
     this.choice = 'source';
-    this.#onActivate(model.info.manifest);
+    this.#onActivate(model.opened.info.manifest);
   }
 
   /** Downloads (or resumes) the checked bundle into the store, asking the browser to keep it. */

@@ -32,9 +32,8 @@ export class SourceModel {
   assembling = $state(false);
   progress = $state.raw<DownloadProgress | null>(null);
   error = $state.raw<ShownError | null>(null);
-  /** The assembled bundle (its manifest URL is what the engine opens) and its manifest, read back. */
-  result = $state.raw<AssemblyResult | null>(null);
-  info = $state.raw<BundleInfo | null>(null);
+  /** The assembled bundle, opened: the manifest URL the engine is given, and its manifest read back. */
+  opened = $state.raw<{ manifestUrl: string; info: BundleInfo } | null>(null);
 
   #port: AssemblerPort;
   #job: JobId | null = null;
@@ -84,9 +83,7 @@ export class SourceModel {
     this.progress = { loaded: this.plan?.cachedBytes ?? 0, total: this.plan?.storedBytes ?? this.sizes.total, bytesPerSecond: 0, file: '' };
     try {
       const result = await this.#port.assemble(job, this.description, (event) => this.#onEvent(job, event));
-      this.info = await this.#port.inspectBundle({ manifestUrl: result.manifestUrl });
-      this.result = result;
-      return true;
+      return await this.open(result.manifestUrl);
     } catch (error) {
       if (!isAbort(error)) this.error = shown(error);
       return false;
@@ -98,17 +95,22 @@ export class SourceModel {
     }
   }
 
-  /** Complete in the store (assembled now or earlier on this device). */
-  get stored(): boolean {
-    return this.result !== null || this.plan?.complete === true;
+  /** Reads the manifest of the assembled bundle as the store holds it (works offline). */
+  async open(manifestUrl: string): Promise<boolean> {
+    try {
+      this.opened = { manifestUrl, info: await this.#port.inspectBundle({ manifestUrl }) };
+      return true;
+    } catch (error) {
+      this.error = shown(error);
+      return false;
+    }
   }
 
   /** Deletes the assembled bundle from this device; the licence must be accepted again to rebuild it. */
   async remove(): Promise<void> {
     try {
       await this.#port.deleteBundle(this.source.id);
-      this.result = null;
-      this.info = null;
+      this.opened = null;
       this.accepted = false;
     } catch (error) {
       this.error = shown(error);

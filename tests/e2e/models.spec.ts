@@ -154,13 +154,23 @@ test('a source description by URL: licence, assemble from GGUF/safetensors files
   await expect(page.getByTestId('gallery').locator('canvas')).toHaveCount(3);
   expect(builtIn).toEqual([]);
 
-  // After a reload the store still holds it: no licence to accept again, "use" only opens it.
+  // After a reload the store still holds it: no licence to accept again, "use" only opens it, even
+  // with the template out of reach (offline; only the built-in model is precached).
   await openApp(page);
+  const unreachable: string[] = [];
+  await page.route('**/tests/fixtures/assemble/tiny/template/template.json', (route) => {
+    unreachable.push(route.request().url());
+    return route.abort('internetdisconnected');
+  });
   await paste(page, `${baseURL}/tests/fixtures/assemble/tiny/source.json`);
   const again = page.getByTestId('source-tiny-random-flux-schnell-assembled');
   await expect(again.getByTestId('source-done')).toHaveText('Assembled and stored on this device.');
   await again.getByRole('button', { name: 'Use this model' }).click();
   await expect(again.locator('.badge')).toHaveText('In use');
+  await expect(again.getByTestId('source-error')).toHaveCount(0);
+  await expect(again.getByTestId('source-plan-error')).toHaveCount(0);
+  expect(unreachable.length, 'the worker asked for the template and was refused').toBeGreaterThan(0);
+  await page.unroute('**/tests/fixtures/assemble/tiny/template/template.json');
   // Deleting it puts the built-in model back in use and asks for the licence again.
   await again.getByRole('button', { name: 'Delete the assembled model' }).click();
   await expect(again.getByTestId('source-done')).toHaveCount(0);
