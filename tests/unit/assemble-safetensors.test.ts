@@ -61,7 +61,9 @@ describe('safetensors reader', () => {
     const file = await readSafetensors(bufferSource(bytes));
     const ids = file.byName.get('text_model.embeddings.position_ids')!;
     expect(ids.type).toBe(-1);
-    expect(() => convertRows(ids.type, ids.typeName, new Uint8Array(48), 1, 6, { kind: 'float32' }, ids.name)).toThrow(/position_ids is I64/);
+    expect(() => convertRows(ids.type, ids.typeName, new Uint8Array(48), 1, 6, { kind: 'float32' }, ids.name)).toThrow(
+      /position_ids is I64/,
+    );
   });
 
   it('a truncated file names the tensor that runs past the end', async () => {
@@ -84,7 +86,9 @@ describe('safetensors reader', () => {
     notJson.set(new TextEncoder().encode('{x'), 8);
     expect((await error(readSafetensors(bufferSource(notJson)))).message).toMatch(/not valid JSON/);
     const wrong = handMade({ w: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 20] } }, 24);
-    expect((await error(readSafetensors(bufferSource(wrong)))).message).toMatch(/tensor w: F32 \[2, 3\] needs 24 bytes, data_offsets span 20/);
+    expect((await error(readSafetensors(bufferSource(wrong)))).message).toMatch(
+      /tensor w: F32 \[2, 3\] needs 24 bytes, data_offsets span 20/,
+    );
     const unknown = handMade({ w: { dtype: 'Q4', shape: [2], data_offsets: [0, 2] } }, 2);
     expect((await error(readSafetensors(bufferSource(unknown)))).message).toMatch(/tensor w has unknown dtype Q4/);
     const overlap = handMade(

@@ -88,7 +88,8 @@ export async function readSafetensors(source: ByteSource, options: ReadSafetenso
     throw invalid(label, `truncated file: the header needs ${dataOffset} bytes but the file has ${options.size}`);
   }
   const json = await source(8, headerBytes);
-  if (json.length < headerBytes) throw invalid(label, `truncated file: the header needs ${dataOffset} bytes but the file ends at ${8 + json.length}`);
+  if (json.length < headerBytes)
+    throw invalid(label, `truncated file: the header needs ${dataOffset} bytes but the file ends at ${8 + json.length}`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(json));
