@@ -301,3 +301,36 @@ test('a large source with a sha256 is staged in the store: downloaded once whole
   const planned = ok<AssemblyPlan>(await plan(page, s));
   expect((await storage(page)).usedBytes).toBe(planned.storedBytes);
 });
+
+test('a connection cut in the middle of a range read is retried; a quota too small stops before any write', async ({ page }) => {
+  await harness(page);
+  const s = source(noHashes);
+  // The first two requests are the header's (8 bytes, then the JSON): the third, a 64 KiB data read, breaks.
+  server.fault('sources/clip.safetensors', { cutAfter: 20_000, times: 3 });
+  const result = ok<AssemblyResult>(await assemble(page, s));
+  expect(
+    server
+      .stats()
+      .log.filter((e) => e.cut)
+      .map((e) => [e.path, e.bytes]),
+  ).toEqual([['/b/tiny/sources/clip.safetensors', 20_000]]);
+  await expectLikeExpected(page, result.manifestUrl);
+
+  // The boundary only: what the browser says about quota.
+  await page.addInitScript(() => {
+    navigator.storage.estimate = async () => ({ usage: 100_000, quota: 600_000 });
+  });
+  await page.reload();
+  await expect(page.locator('#status')).toHaveText('ready');
+  await page.evaluate((o) => (window.assembleTest.options = o), OPTIONS);
+  ok(await page.evaluate(() => window.assembleTest.deleteBundle()));
+  const p = ok<AssemblyPlan>(await plan(page, s));
+  expect(p).toMatchObject({ fits: false, estimate: { usage: 100_000, quota: 600_000 } });
+  server.resetStats();
+  const error = failed(await assemble(page, s));
+  expect(error.name).toBe('QuotaExceeded');
+  expect(error.message).toContain(`${p.storedBytes} bytes`);
+  // Headers were read (validation comes first), but no file was downloaded and nothing stored.
+  expect(server.stats().log.filter((e) => e.path.endsWith('.onnx') || e.path.includes('tokenizer'))).toEqual([]);
+  expect(await storage(page)).toMatchObject({ bundles: [], usedBytes: 0 });
+});
