@@ -260,6 +260,11 @@ test('after a reload and offline, the assembled bundle opens from IndexedDB and 
       version: expected.version,
       graphIsBlob: true,
     });
+    // The UI's plan and a repeated assemble also work offline: the template cannot be fetched, the bundle is there.
+    const planned = ok<AssemblyPlan>(await plan(page, s));
+    expect(planned).toMatchObject({ complete: true, downloadBytes: 0 });
+    expect(planned.storedBytes).toBe(planned.cachedBytes);
+    expect(ok<AssemblyResult>(await assemble(page, s))).toMatchObject({ version: expected.version, writtenBytes: 0 });
     expect(server.stats().requests).toBe(0);
   } finally {
     await context.setOffline(false);

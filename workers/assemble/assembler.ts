@@ -16,8 +16,8 @@ import type { AssemblyPlan, AssemblyResult, SourceDescription, WeightSource } fr
 import { assembledManifestUrl } from '../../src/shared/assemble-api';
 import type { EventSink } from '../../src/shared/events';
 import { AppError } from '../../src/shared/errors';
-import { COMPONENT_NAMES, type BundleFile, type BundleManifest, type ComponentName } from '../../src/shared/manifest';
-import { claimBundle, collectGarbage, estimateStorage, holdContents, safeSink } from '../store/bundles';
+import { bundleSizes, COMPONENT_NAMES, type BundleFile, type BundleManifest, type ComponentName } from '../../src/shared/manifest';
+import { claimBundle, collectGarbage, estimateStorage, findCachedBundle, holdContents, safeSink } from '../store/bundles';
 import { abortError, downloadFile, unreachable } from '../store/downloader';
 import { generatedState, GeneratedWriter, type GeneratedState } from '../store/generated';
 import { backoffMs, parseContentRange } from '../store/http';
@@ -582,7 +582,25 @@ function numbers(source: SourceDescription, p: Prepared, records: Map<string, db
 /** What an assembly would download and store, and whether it fits; reads the template only. */
 export async function planAssembly(source: SourceDescription, options: AssembleOptions = {}): Promise<AssemblyPlan> {
   const opts = { ...DEFAULTS, ...options, fetch: options.fetch ?? fetch.bind(globalThis) };
-  const p = await prepare(source, opts);
+  let p: Prepared;
+  try {
+    p = await prepare(source, opts);
+  } catch (error) {
+    // Offline (the template cannot be fetched) an assembled bundle that is stored complete is still usable.
+    const stored = await storedWhenOffline(source, error);
+    const estimate = await estimateStorage();
+    return {
+      bundleId: source.id,
+      displayName: source.display_name,
+      downloadBytes: 0,
+      storedBytes: stored.bytes,
+      cachedBytes: stored.bytes,
+      byComponent: stored.byComponent,
+      complete: true,
+      ...(estimate ? { estimate } : {}),
+      fits: true,
+    };
+  }
   const records = await db.getFileRecords(p.files.map((f) => f.file.sha256));
   const { stagedPeak, ...n } = numbers(source, p, records);
   const committed = await db.getBundleRecord('bundle', source.id);
@@ -595,6 +613,25 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
     ...(estimate ? { estimate } : {}),
     fits: fitsQuota(n.storedBytes - n.cachedBytes + stagedPeak, estimate).fits,
   };
+}
+
+/**
+ * When the template cannot be reached (offline, host down): the committed assembled bundle, if the
+ * store has one complete; else the error as it was.
+ */
+async function storedWhenOffline(
+  source: SourceDescription,
+  error: unknown,
+): Promise<{ version: string; bytes: number; byComponent: AssemblyPlan['byComponent'] }> {
+  const unreachableHost = error instanceof AppError && (error.name === 'Offline' || error.name === 'DownloadFailed');
+  const url = assembledManifestUrl(source.id);
+  const bundle = unreachableHost ? await findCachedBundle(url).catch(() => undefined) : undefined;
+  if (!bundle) throw error;
+  const sizes = bundleSizes(bundle.manifest);
+  const byComponent = Object.fromEntries(
+    COMPONENT_NAMES.map((c) => [c, { url: source.components[c].url, downloadBytes: 0, storedBytes: sizes.byComponent[c] }]),
+  ) as AssemblyPlan['byComponent'];
+  return { version: bundle.version, bytes: sizes.total, byComponent };
 }
 
 /**
@@ -616,8 +653,15 @@ export async function assembleBundle(
     .map((ws) => ws.sha256!);
   const release = holdContents(staged);
   try {
-    const p = await prepare(source, opts, true);
     const manifestUrl = assembledManifestUrl(source.id);
+    let p: Prepared;
+    try {
+      p = await prepare(source, opts, true);
+    } catch (error) {
+      const stored = await storedWhenOffline(source, error);
+      const seconds = (performance.now() - started) / 1000;
+      return { bundleId: source.id, version: stored.version, manifestUrl, downloadedBytes: 0, writtenBytes: 0, seconds };
+    }
     const records = await db.getFileRecords(p.files.map((f) => f.file.sha256));
     const n = numbers(source, p, records);
 
