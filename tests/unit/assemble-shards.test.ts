@@ -2,7 +2,7 @@
 // fixtures: every shard must equal tools/export's own fill (tests/fixtures/assemble/tiny/expected)
 // byte for byte, from the start and resumed from any offset. The store side runs in Chromium
 // (tests/e2e/assemble.spec.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SourceDescription } from '../../src/shared/assemble-api';
 import { COMPONENT_NAMES, type ComponentName } from '../../src/shared/manifest';
@@ -12,7 +12,6 @@ import { planComponent, type PlannedEntry, type Template } from '../../workers/a
 
 const ROOT = new URL('../fixtures/assemble/tiny/', import.meta.url);
 const PREFIX = '/tests/fixtures/assemble/tiny/';
-const have = existsSync(new URL('source.json', ROOT));
 const bytesOf = (rel: string) => new Uint8Array(readFileSync(new URL(rel.replace(PREFIX, ''), ROOT)));
 
 async function plan(source: SourceDescription, template: Template, component: ComponentName, file?: string) {
@@ -40,10 +39,10 @@ async function produce(entries: PlannedEntry[], size: number, from: number, read
   return out;
 }
 
-describe.skipIf(!have)('assembler shards on the tiny fixtures', () => {
-  const source = have ? (JSON.parse(readFileSync(new URL('source.json', ROOT), 'utf8')) as SourceDescription) : undefined!;
-  const template = have ? (JSON.parse(readFileSync(new URL('template/template.json', ROOT), 'utf8')) as Template) : undefined!;
-  const expected = have ? (JSON.parse(readFileSync(new URL('expected/manifest.json', ROOT), 'utf8')) as Template['manifest']) : undefined!;
+describe('assembler shards on the tiny fixtures', () => {
+  const source = JSON.parse(readFileSync(new URL('source.json', ROOT), 'utf8')) as SourceDescription;
+  const template = JSON.parse(readFileSync(new URL('template/template.json', ROOT), 'utf8')) as Template;
+  const expected = JSON.parse(readFileSync(new URL('expected/manifest.json', ROOT), 'utf8')) as Template['manifest'];
 
   it.each(COMPONENT_NAMES)('%s: every shard equals the exporter fill byte for byte (whole-tensor and 1-row reads)', async (component) => {
     const { read, shards, entries, problems } = await plan(source, template, component);
