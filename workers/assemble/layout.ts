@@ -241,7 +241,9 @@ export function planComponent(
       continue;
     }
     if (!(Number.isSafeInteger(e.offset) && e.offset >= 0 && e.offset + e.bytes <= shardBytes[e.shard]!)) {
-      problems.push(`${component} ${e.name}: bytes [${e.offset}, ${e.offset + e.bytes}) outside shard ${e.shard} (${shardBytes[e.shard]} bytes)`);
+      problems.push(
+        `${component} ${e.name}: bytes [${e.offset}, ${e.offset + e.bytes}) outside shard ${e.shard} (${shardBytes[e.shard]} bytes)`,
+      );
       continue;
     }
     (byShard.get(e.shard) ?? byShard.set(e.shard, []).get(e.shard)!).push(e);
@@ -315,7 +317,9 @@ function checkEncoding(
     if (entry.encoding === 'matmulnbits_b') {
       const shape = [rows, cols / 32, bits * 4];
       if (!sameShape(entry.shape, shape) || entry.bytes !== blocks * bits * 4) {
-        problem(`MatMulNBits B must be ${fmt(shape)} (${blocks * bits * 4} bytes), the layout says ${fmt(entry.shape)} (${entry.bytes} bytes)`);
+        problem(
+          `MatMulNBits B must be ${fmt(shape)} (${blocks * bits * 4} bytes), the layout says ${fmt(entry.shape)} (${entry.bytes} bytes)`,
+        );
         return false;
       }
     } else {
@@ -325,7 +329,9 @@ function checkEncoding(
         return false;
       }
       if (product(entry.shape) !== blocks || entry.bytes !== blocks * size) {
-        problem(`MatMulNBits scales must hold ${blocks} ${entry.dtype} (${blocks * size} bytes), the layout says ${fmt(entry.shape)} (${entry.bytes} bytes)`);
+        problem(
+          `MatMulNBits scales must hold ${blocks} ${entry.dtype} (${blocks * size} bytes), the layout says ${fmt(entry.shape)} (${entry.bytes} bytes)`,
+        );
         return false;
       }
     }
