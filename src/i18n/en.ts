@@ -154,7 +154,6 @@ export const en = {
     notStored: 'Not downloaded; it is read from its address each run.',
     listError: 'The model list could not be read, so only the built-in model and a pasted address are offered.',
     openBundle: 'Check this bundle',
-    listSaved: 'The model list could not be read now; this is the one saved on this device at an earlier visit.',
     source: {
       summary: 'assembled on this device from public weight files',
       pasted: 'Pasted source description',

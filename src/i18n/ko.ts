@@ -149,7 +149,6 @@ export const ko: Messages = {
     notStored: '내려받지 않았습니다. 실행할 때마다 주소에서 읽습니다.',
     listError: '모델 목록을 읽지 못해 내장 모델과 붙여 넣은 주소만 쓸 수 있습니다.',
     openBundle: '이 번들 확인',
-    listSaved: '지금은 모델 목록을 읽을 수 없어 이전 방문 때 이 기기에 저장한 목록을 보여 줍니다.',
     source: {
       summary: '공개 가중치 파일로 이 기기에서 조립',
       pasted: '붙여 넣은 소스 설명',

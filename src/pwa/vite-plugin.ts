@@ -15,7 +15,7 @@ export interface PwaPluginOptions {
   modelHosts: readonly string[];
   /** Shown in the page's version <meta> and part of the service worker's cache version. */
   appVersion: string;
-  /** Folders under the output (with a trailing slash) of bundles that ship with the app and are precached. */
+  /** Folders under the output (with a trailing slash) of bundles that ship with the app, and files under models/, that are precached. */
   builtInModels?: readonly string[];
 }
 
@@ -73,7 +73,8 @@ function isPrecached(file: string, builtInModels: readonly string[]): boolean {
 }
 
 export function pwaPlugin(options: PwaPluginOptions): Plugin {
-  const builtInModels = options.builtInModels ?? ['models/tiny/'];
+  // The model list too, so that a model assembled earlier can be chosen offline.
+  const builtInModels = options.builtInModels ?? ['models/tiny/', 'models/sources.json'];
   const csp = contentSecurityPolicy(options.modelHosts);
   let config: ResolvedConfig;
 

@@ -5,7 +5,7 @@ import type { BundleManifest } from '../shared/manifest';
 import type { GeneratorEvent } from '../shared/events';
 import type { DownloadPlan, StorageReport, StoredBundle } from '../shared/store-api';
 import { BUILT_IN_BUNDLE } from '../shared/models';
-import { isAbort } from '../shared/errors';
+import { AppError, isAbort } from '../shared/errors';
 import { absoluteUrl, parseModelList, parsePasted, parseSource, SourceError, type ModelEntry } from '../shared/sources';
 import { deviceVerdict, EtaEstimator, type DeviceVerdict } from './progress-math';
 import { toShown as shown, type ShownError } from './shown-error';
@@ -23,25 +23,6 @@ export interface ShownSourceProblem {
 
 function shownProblem(error: unknown): ShownSourceProblem | null {
   return error instanceof SourceError ? { problem: error.problem, at: error.at, detail: error.message } : null;
-}
-
-const LIST_KEY = 'time-stream.model-list';
-
-/** The last model list read, kept for offline visits (null where storage is refused). */
-function savedList(): string | null {
-  try {
-    return localStorage.getItem(LIST_KEY);
-  } catch {
-    return null;
-  }
-}
-
-function saveList(text: string): void {
-  try {
-    localStorage.setItem(LIST_KEY, text);
-  } catch {
-    // Private modes may refuse storage; the list is then read online only.
-  }
 }
 
 /** The app's root, against which the model list's relative URLs (and pasted text's) resolve. */
@@ -84,8 +65,6 @@ export class Models {
   sources = $state.raw<SourceModel[]>([]);
   pasted = $state.raw<SourceModel | null>(null);
   pasteProblem = $state.raw<ShownSourceProblem | null>(null);
-  /** The list shown is the one kept from an earlier visit (the file could not be read now). */
-  listSaved = $state(false);
 
   choice = $state<ModelChoice>('builtin');
   /** The assembled model in use when `choice` is 'source'. */
@@ -146,27 +125,15 @@ export class Models {
   }
 
   /**
-   * Reads and checks the model list; a broken list is reported and leaves the built-in model usable.
-   * The list is not precached (it can be edited on the host without a rebuild), so the last good one
-   * is kept on this device: offline, a model assembled earlier can still be chosen.
+   * Reads and checks the model list; a broken or unreachable list is reported and leaves the built-in
+   * model usable. The built site precaches it (src/pwa), so offline it is read from there.
    */
   async loadList(): Promise<void> {
     const url = absoluteUrl('models/sources.json', appBase());
-    let text: string | null = null;
     try {
       const response = await fetch(url);
-      if (response.ok) text = await response.text();
-      else if (!savedList()) throw new Error(`${url} answered ${response.status}`);
-    } catch (error) {
-      if (!savedList()) {
-        this.listError = shown(error);
-        return;
-      }
-    }
-    this.listSaved = text === null;
-    try {
-      const list = parseModelList(text ?? savedList(), appBase(), absoluteUrl(BUILT_IN_BUNDLE.manifestUrl, location.href));
-      if (text !== null) saveList(text);
+      if (!response.ok) throw new AppError(response.status === 404 ? 'NotFound' : 'DownloadFailed', `${url} answered ${response.status}.`);
+      const list = parseModelList(await response.text(), appBase(), absoluteUrl(BUILT_IN_BUNDLE.manifestUrl, location.href));
       this.entries = list.models;
       this.sources = list.models.flatMap((m) => (m.kind === 'source' ? [new SourceModel(m.source, this.#assembler())] : []));
       this.listError = null;
