@@ -190,6 +190,148 @@ def export_weightless(name: str, module: torch.nn.Module) -> tuple[onnx.ModelPro
     return proto, weights
 
 
+# --------------------------------------------------------------------------------------------- depth
+
+
+STITCH_DEPTH = 3  # blocks of each kind traced (first, middle, last); the rest are copies of the middle one
+
+
+def export_transformer(module: torch.nn.Module) -> tuple[onnx.ModelProto, dict[str, tuple[list[int], int]]]:
+    """The transformer traced with at most STITCH_DEPTH double and single blocks, then extended to its real depth
+    (extend_depth). Why: torch.export's symbolic tracing and onnxscript's rewriter grow faster than linearly with
+    depth (6 blocks: ~4 min on this 2-core machine; 57 blocks did not finish in 20 min)."""
+    from diffusers import FluxTransformer2DModel
+
+    cfg = dict(module.config)
+    want = {"transformer_blocks": cfg["num_layers"], "single_transformer_blocks": cfg["num_single_layers"]}
+    if max(want.values()) <= STITCH_DEPTH:
+        return export_weightless("transformer", module)
+    small_cfg = {k: v for k, v in cfg.items() if not k.startswith("_")}
+    small_cfg.update(num_layers=min(STITCH_DEPTH, want["transformer_blocks"]),
+                     num_single_layers=min(STITCH_DEPTH, want["single_transformer_blocks"]))
+    with torch.device("meta"):
+        small = FluxTransformer2DModel(**small_cfg).eval()
+    proto, weights = export_weightless("transformer", small)
+    for prefix, n in want.items():
+        if n > STITCH_DEPTH:
+            extend_depth(proto, weights, prefix, n)
+    return proto, weights
+
+
+def _block_of(node: onnx.NodeProto, prefix: str) -> int | None:
+    import ast
+    import re
+
+    md = {p.key: p.value for p in node.metadata_props}
+    scopes = md.get("pkg.torch.onnx.name_scopes")
+    if not scopes:
+        return None
+    for sc in ast.literal_eval(scopes):
+        m = re.fullmatch(rf"m\.{re.escape(prefix)}\.(\d+)", sc)
+        if m:
+            return int(m.group(1))
+    return -1
+
+
+def _scope_key(node: onnx.NodeProto, prefix: str) -> tuple:
+    import ast
+    import re
+
+    md = {p.key: p.value for p in node.metadata_props}
+    scopes = ast.literal_eval(md.get("pkg.torch.onnx.name_scopes", "[]"))
+    path = re.sub(rf"m\.{re.escape(prefix)}\.\d+", "B", ".".join(scopes[:-1]))
+    return path, node.op_type
+
+
+def extend_depth(model: onnx.ModelProto, weights: dict, prefix: str, want: int) -> None:
+    """Graph traced with blocks 0, 1, 2 of `prefix` -> the same graph with blocks 0..want-1: the middle block's
+    nodes are copied (values renamed, parameters re-indexed) between block 1 and the last block, each copy
+    taking the hidden states the previous block hands on; the traced block 2 becomes block want-1 (the last
+    block differs: the optimiser removed what nothing reads after it). Block membership comes from the
+    exporter's name scopes (node metadata); nodes the optimiser made without metadata belong to the block of
+    their first input."""
+    g = model.graph
+    nodes = list(g.node)
+    producer = {o: n for n in nodes for o in n.output}
+    member: dict[int, int] = {}
+    for n in nodes:
+        b = _block_of(n, prefix)
+        if b is None:
+            src = producer.get(n.input[0]) if n.input else None
+            b = member.get(id(src), -1) if src is not None else -1
+        member[id(n)] = b
+    blocks = {k: [n for n in nodes if member[id(n)] == k] for k in (0, 1, 2)}
+    assert all(blocks.values()) and all(member[id(n)] in (-1, 0, 1, 2) for n in nodes), prefix
+    p0, p1, p2 = (f"m.{prefix}.{k}." for k in (0, 1, 2))
+    # values of block 0 that depend on its parameters: what block 0 hands on to block 1
+    dep0 = {w for w in weights if w.startswith(p0)}
+    for n in blocks[0]:
+        if any(i in dep0 for i in n.input):
+            dep0.update(n.output)
+    made1 = {o for n in blocks[1] for o in n.output}
+    chained = sorted({i for n in blocks[1] for i in n.input if i and i not in made1 and i in dep0})
+    # block 1's matching outputs: the same node (scope path + op, counted from the block's end), same index
+    hand_on: dict[str, str] = {}
+    for c in chained:
+        n0 = producer[c]
+        key = _scope_key(n0, prefix)
+        same0 = [n for n in blocks[0] if _scope_key(n, prefix) == key]
+        same1 = [n for n in blocks[1] if _scope_key(n, prefix) == key]
+        j = same0.index(n0) - len(same0)  # CSE may have merged some of block 1's earlier nodes into block 0's
+        o = same1[j].output[list(n0.output).index(c)] if len(same1) >= -j else None
+        if o is None or not any(o in n.input for n in blocks[2]):
+            raise ValueError(f"{prefix}: cannot match {c} ({key}) between blocks 0 and 1")
+        hand_on[c] = o
+    if len(set(hand_on.values())) != len(hand_on):
+        raise ValueError(f"{prefix}: ambiguous hand-on values {hand_on}")
+    last1 = max(i for i, n in enumerate(nodes) if member[id(n)] == 1)
+    after = nodes[last1 + 1 :]
+    # the traced last block becomes block want-1
+    last = f"m.{prefix}.{want - 1}."
+    for w in [w for w in weights if w.startswith(p2)]:
+        weights[last + w[len(p2):]] = weights.pop(w)
+    for n in after:
+        for i, x in enumerate(n.input):
+            if x.startswith(p2) and last + x[len(p2):] in weights:
+                n.input[i] = last + x[len(p2):]
+    copies: list[onnx.NodeProto] = []
+    prev = {o: o for o in hand_on.values()}  # block 1's hand-on value -> its name in the latest block
+    for k in range(2, want - 1):
+        rename = {o: f"{o}__{prefix}{k}" for o in made1}
+        for n in blocks[1]:
+            c = onnx.NodeProto()
+            c.CopyFrom(n)
+            del c.metadata_props[:]
+            c.name = f"{n.name}__{prefix}{k}"
+            for i, x in enumerate(c.input):
+                if x in hand_on:
+                    c.input[i] = prev[hand_on[x]]
+                elif x in rename:
+                    c.input[i] = rename[x]
+                elif x.startswith(p1) and x in weights:
+                    w = f"m.{prefix}.{k}." + x[len(p1):]
+                    weights[w] = weights[x]
+                    c.input[i] = w
+            for i, x in enumerate(c.output):
+                c.output[i] = rename[x]
+            copies.append(c)
+        prev = {o: rename[o] for o in hand_on.values()}
+    for n in after:  # the last block (and everything after it) reads the last copy's hand-on values
+        for i, x in enumerate(n.input):
+            if x in prev:
+                n.input[i] = prev[x]
+    assert not any(o.name in prev for o in g.output), prefix
+    del g.node[:]
+    g.node.extend(nodes[: last1 + 1] + copies + after)
+    keep = [i for i in g.input if not i.name.startswith(p2) or i.name in weights]
+    del g.input[:]
+    g.input.extend(keep)
+    have = {i.name for i in g.input}
+    for w, (shape, dtype) in weights.items():
+        if w not in have:
+            g.input.append(helper.make_tensor_value_info(w, dtype, shape))
+
+
 @dataclass
 class Entry:
     """One external initializer of a template graph (docs/assembly.md, layouts)."""
@@ -391,7 +533,7 @@ def write_template(size: str, out_dir: Path, *, activations: str = "fp32", shard
     for name in ex.COMPONENTS:
         t0 = time.time()
         module = mods[name]
-        proto, weights = export_weightless(name, module)
+        proto, weights = export_transformer(module) if name == "transformer" else export_weightless(name, module)
         entries = _rewrite(name, proto, weights, canonical_params(module))
         ins, outs = ex.component_io(name, module)
         ex.set_io_shapes(proto, ins, outs)
