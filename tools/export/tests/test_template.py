@@ -204,3 +204,38 @@ def test_stitched_depth_matches_torch():
     feeds.update({w: params[w[2:]].detach().numpy() for w in weights})
     got = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
     assert np.abs(got - ref).max() < 1e-4 * max(1.0, float(np.abs(ref).max()))
+
+
+def test_fp16_activations_match_fp32(tmp_path):
+    """--activations fp16: the transformer's MatMulNBits compute in float16 with float16 scales (GGUF's d bit for
+    bit); filled from the same sources, its output stays within fp16 rounding of the fp32 bundle's, and the
+    other components are unchanged."""
+    import onnxruntime as ort
+    import torch
+
+    from time_stream_export import assemble as A
+    from time_stream_export import export_onnx as ex
+    from time_stream_export import models as M
+    from time_stream_export import template as T
+
+    fx = TINY_DIR.parent
+    tpl = T.write_template("tiny", tmp_path / "tpl", activations="fp16", log=lambda *_: None)
+    assert tpl["manifest"]["components"]["transformer"]["activations"] == "float16"
+    scales = [e for e in tpl["layouts"]["transformer"]["tensors"] if e["encoding"] == "matmulnbits_scales"]
+    assert scales and all(e["dtype"] == "float16" for e in scales)
+    A.fill(tmp_path / "tpl" / "template.json", fx / "source.json", tmp_path / "b", REPO, log=lambda *_: None)
+    for c in ("clip", "t5", "decoder"):
+        assert (tmp_path / "b" / f"{c}.onnx.data.0").read_bytes() == (fx / "expected" / f"{c}.onnx.data.0").read_bytes()
+    tr = M.build_random("tiny", 0).transformer
+    args = ex.example_inputs("transformer", tr, batch=2, gen=torch.Generator().manual_seed(0))
+    ins, _ = ex.component_io("transformer", tr)
+    feeds = {i.name: a.numpy() for i, a in zip(ins, args)}
+
+    def run(p):
+        return ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+
+    y32, y16 = run(fx / "expected" / "transformer.onnx"), run(tmp_path / "b" / "transformer.onnx")
+    cos = float((y32 * y16).sum() / np.linalg.norm(y32) / np.linalg.norm(y16))
+    diff = float(np.abs(y32 - y16).max())
+    print(f"\nfp16 vs fp32 transformer (tiny, onnxruntime CPU): cosine {cos:.7f}, max |diff| {diff:.3g}")
+    assert cos > 0.9999 and 0 < diff < 1e-2 * float(np.abs(y32).max())

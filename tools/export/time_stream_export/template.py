@@ -363,9 +363,11 @@ def _is_quantised_linear(component: str, param: str, k: int) -> bool:
     return True
 
 
-def _rewrite(component: str, model: onnx.ModelProto, weights: dict, canon: dict[str, str]) -> list[Entry]:
+def _rewrite(component: str, model: onnx.ModelProto, weights: dict, canon: dict[str, str], fp16: bool = False) -> list[Entry]:
     """Turn the parameter inputs back into initializers (see the module doc); returns their layout entries in
-    graph order. The initializers get no data here (write_template makes them external)."""
+    graph order. The initializers get no data here (write_template makes them external). ``fp16``: the
+    quantised linears compute in float16 (Cast in, MatMulNBits with float16 scales = GGUF's d bit for bit, Cast
+    out); everything between them (residual stream, norms, attention, softmax) stays float32."""
     g = model.graph
     param_of = {n: canon[n[2:]] for n in weights}  # "m." = the wrapper's attribute
     producer = {o: n for n in g.node for o in n.output}
@@ -385,14 +387,21 @@ def _rewrite(component: str, model: onnx.ModelProto, weights: dict, canon: dict[
             bits = QUANT[component]["bits"]
             nb = k // BLOCK
             b = add(Entry(param + ".qweight", param, "matmulnbits_b", [n_out, nb, BLOCK * bits // 8], [n_out, k], bits))
-            s = add(Entry(param + ".scales", param, "matmulnbits_scales", [n_out * nb], [n_out, k], bits, "float32"))
+            s = add(Entry(param + ".scales", param, "matmulnbits_scales", [n_out * nb], [n_out, k], bits,
+                          "float16" if fp16 else "float32"))
             mm_out = out + "_nobias" if bias else out
+            if fp16:
+                new_nodes.append(helper.make_node("Cast", [a], [mm_out + "_in16"], name=node_name + "_Cast16",
+                                                  to=TensorProto.FLOAT16))
             new_nodes.append(
                 helper.make_node(
-                    "MatMulNBits", [a, b, s], [mm_out], name=node_name + "_MatMulNBits", domain="com.microsoft",
-                    K=k, N=n_out, bits=bits, block_size=BLOCK,
+                    "MatMulNBits", [mm_out + "_in16" if fp16 else a, b, s], [mm_out + "_16" if fp16 else mm_out],
+                    name=node_name + "_MatMulNBits", domain="com.microsoft", K=k, N=n_out, bits=bits, block_size=BLOCK,
                 )
             )
+            if fp16:
+                new_nodes.append(helper.make_node("Cast", [mm_out + "_16"], [mm_out], name=node_name + "_Cast32",
+                                                  to=TensorProto.FLOAT))
         else:
             wt = add(Entry(param + ".T", param, "float32", [k, n_out], [n_out, k], transpose=True))
             mm_out = out + "_nobias" if bias else out
@@ -523,8 +532,8 @@ def write_template(size: str, out_dir: Path, *, activations: str = "fp32", shard
 
     from . import tokenizers_build as tb
 
-    if activations != "fp32":
-        raise ValueError("only --activations fp32 is implemented (fp16 transformer activations: not yet)")
+    if activations not in ("fp32", "fp16"):
+        raise ValueError(f"activations {activations!r}: fp32 or fp16")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     mods = build_meta(size)
@@ -534,7 +543,7 @@ def write_template(size: str, out_dir: Path, *, activations: str = "fp32", shard
         t0 = time.time()
         module = mods[name]
         proto, weights = export_transformer(module) if name == "transformer" else export_weightless(name, module)
-        entries = _rewrite(name, proto, weights, canonical_params(module))
+        entries = _rewrite(name, proto, weights, canonical_params(module), fp16=activations == "fp16" and name == "transformer")
         ins, outs = ex.component_io(name, module)
         ex.set_io_shapes(proto, ins, outs)
         ex.strip_metadata(proto)
@@ -557,6 +566,8 @@ def write_template(size: str, out_dir: Path, *, activations: str = "fp32", shard
             "ops": ex.op_set(proto),
             "config": M.module_config(name, module),
         }
+        if activations == "fp16" and name == "transformer":
+            entry["activations"] = "float16"  # inside the graph (its I/O stay float32); the GPU needs shader-f16
         if name in QUANT:
             entry["quantization"] = {"op": "com.microsoft.MatMulNBits", "bits": QUANT[name]["bits"],
                                      "block_size": BLOCK, "symmetric": True}
@@ -576,7 +587,7 @@ def write_template(size: str, out_dir: Path, *, activations: str = "fp32", shard
     manifest = {
         "format": "time-stream-bundle",
         "format_version": 1,
-        "id": TEMPLATE_IDS.get(size, f"{size}-random-flux-schnell-q4"),
+        "id": TEMPLATE_IDS.get(size, f"{size}-random-flux-schnell-q4") + ("-f16" if activations == "fp16" else ""),
         "display_name": "FLUX.1-schnell (4-bit, from public files)" if full else f"{size.capitalize()} random FLUX.1-schnell (assembled)",
         "license": "FLUX.1-schnell: Apache-2.0; T5-v1.1-XXL: Apache-2.0; CLIP-L: MIT; taef1: MIT" if full else
         "Apache-2.0 (random weights made by tools/export); CLIP tokenizer vocabulary: MIT (OpenAI CLIP BPE)",
