@@ -180,8 +180,6 @@ export const en = {
       assembled: 'Assembled and stored on this device.',
       useIt: 'Use this model',
       remove: 'Delete the assembled model',
-      missingFiles: (files: string) =>
-        `This description cannot be assembled yet: the size and checksum of ${files} are not known, and the assembler needs both.`,
       note: 'About these numbers',
     },
     problem: {

@@ -175,7 +175,6 @@ export const ko: Messages = {
       assembled: '조립하여 이 기기에 저장했습니다.',
       useIt: '이 모델 사용',
       remove: '조립한 모델 삭제',
-      missingFiles: (files) => `아직 조립할 수 없는 설명입니다. ${files}의 크기와 체크섬을 알 수 없는데, 조립에는 둘 다 필요합니다.`,
       note: '이 숫자에 대하여',
     },
     problem: {

@@ -21,12 +21,15 @@ export interface WeightSource {
   sha256: string | null;
 }
 
-/** A file copied as it is (tokenizer files), as in a bundle. */
+/**
+ * A file copied as it is (tokenizer files), as in a bundle. `null` size and hash: none is published
+ * (small git files); the assembler fetches it once, hashes it, and pins that hash in the bundle.
+ */
 export interface SourceFile {
   path: string;
   url: string;
-  bytes: number;
-  sha256: string;
+  bytes: number | null;
+  sha256: string | null;
 }
 
 /** A model the app can assemble: one entry of public/models/sources.json, or pasted by the user. */

@@ -321,16 +321,9 @@ export function sourceSizes(source: ListedSource): SourceSizes {
   return { byComponent, total, unknownFiles };
 }
 
-/**
- * The description as the assembler's contract types it. Only possible when every copied file's size
- * and hash are known: the contract (assemble-api.ts) requires both. Returns null otherwise.
- */
-export function toSourceDescription(source: ListedSource): SourceDescription | null {
-  const files: SourceFile[] = [];
-  for (const f of source.files) {
-    if (f.bytes === null || f.sha256 === null) return null;
-    files.push({ path: f.path, url: f.url, bytes: f.bytes, sha256: f.sha256 });
-  }
+/** The description as the assembler's contract types it (copied files may lack a published size and hash). */
+export function toSourceDescription(source: ListedSource): SourceDescription {
+  const files: SourceFile[] = source.files.map((f) => ({ path: f.path, url: f.url, bytes: f.bytes, sha256: f.sha256 }));
   const { note: _note, ...rest } = source;
   return { ...rest, files };
 }

@@ -23,7 +23,7 @@ export class SourceModel {
   readonly source: ListedSource;
   readonly sizes: SourceSizes;
   /** The contract's form; null while a copied file's size or hash is unknown (the assembler needs both). */
-  readonly description: SourceDescription | null;
+  readonly description: SourceDescription;
 
   plan = $state.raw<AssemblyPlan | null>(null);
   planError = $state.raw<ShownError | null>(null);
@@ -50,14 +50,13 @@ export class SourceModel {
     return this.source.id;
   }
 
-  /** The button's state: licence accepted, nothing running, and a description the assembler can take. */
+  /** The button's state: licence accepted and nothing running. */
   get canAssemble(): boolean {
-    return this.accepted && !this.assembling && this.description !== null;
+    return this.accepted && !this.assembling;
   }
 
   /** Asks what an assembly would download and store (reads the template; no weight byte moves). */
   async refreshPlan(): Promise<void> {
-    if (!this.description) return;
     try {
       this.plan = await this.#port.planAssembly(this.description);
       this.planError = null;
@@ -73,7 +72,7 @@ export class SourceModel {
    * manifest. Resolves true when the bundle is ready to use.
    */
   async assemble(): Promise<boolean> {
-    if (!this.description || !this.accepted || this.assembling) return false;
+    if (!this.accepted || this.assembling) return false;
     const job = this.#port.newJobId();
     this.#job = job;
     this.assembling = true;

@@ -145,6 +145,18 @@ test('assembles the tiny model byte for byte like the exporter, and renders exac
   expect(mine.frames).toEqual(theirs.frames);
 });
 
+test('copied files without a published size and hash are fetched once, hashed and pinned in the manifest', async ({ page }) => {
+  await harness(page);
+  const s = source((d) => {
+    for (const f of d.files) Object.assign(f, { bytes: null, sha256: null });
+  });
+  expect(s.files.length).toBeGreaterThan(0);
+  const result = ok<AssemblyResult>(await assemble(page, s));
+  // The same bundle as with the hashes given: each pinned hash is the file's real sha256.
+  expect(result.version).toBe(expected.version);
+  await expectLikeExpected(page, result.manifestUrl);
+});
+
 test('fault files: unknown quant type, truncated, wrong shape, each named; nothing is written or committed', async ({ page }) => {
   await harness(page);
   const cases: [string, (s: SourceDescription) => void, RegExp][] = [

@@ -188,9 +188,9 @@ describe('the paste field', () => {
 });
 
 describe('the contract form', () => {
-  it('is given only when every copied file has a size and a hash', () => {
+  it('keeps unpublished sizes and hashes as null (the assembler pins them) and drops the note', () => {
     const source = parseSource(fluxEntry(), BASE);
-    expect(toSourceDescription(source)).toBeNull();
+    expect(toSourceDescription(source).files.map((f) => [f.bytes, f.sha256])).toEqual(source.files.map(() => [null, null]));
     const known: ListedSource = { ...source, files: source.files.map((f) => ({ ...f, bytes: 10, sha256: 'b'.repeat(64) })) };
     const description = toSourceDescription(known);
     expect(description?.files.every((f) => f.bytes === 10)).toBe(true);

@@ -102,8 +102,18 @@ function shardKey(templateSha: string, component: ComponentName, index: number, 
   return `gen-${hex(JSON.stringify(recipe))}`;
 }
 
-/** The copied files: graphs (next to template.json) and tokenizer files (the source's `files`, or the template's own). */
-function copiedFiles(template: Template, templateUrl: string, source: SourceDescription): { file: BundleFile; url: string }[] {
+/**
+ * The copied files: graphs (next to template.json) and tokenizer files (the source's `files`, or the
+ * template's own). Without `pin` (a plan), a file that publishes no size or hash counts as 0 bytes and
+ * not stored, and is not fetched.
+ */
+async function copiedFiles(
+  template: Template,
+  templateUrl: string,
+  source: SourceDescription,
+  stored: Map<string, BundleFile>,
+  pin?: Options,
+): Promise<{ file: BundleFile; url: string }[]> {
   const out: { file: BundleFile; url: string }[] = [];
   for (const c of COMPONENT_NAMES) {
     const graph = template.manifest.components[c].graph;
@@ -113,13 +123,57 @@ function copiedFiles(template: Template, templateUrl: string, source: SourceDesc
   for (const t of ['clip', 't5'] as const) {
     for (const f of template.manifest.tokenizers[t].files) {
       const s = given.get(f.path);
-      if (s) out.push({ file: { path: s.path, bytes: s.bytes, sha256: s.sha256 }, url: absolute(s.url) });
-      else if (f.sha256 && Number.isSafeInteger(f.bytes)) out.push({ file: f, url: new URL(f.path, templateUrl).href });
+      if (s) {
+        const url = absolute(s.url);
+        const known =
+          s.bytes !== null && s.sha256 !== null ? { bytes: s.bytes, sha256: s.sha256 } : (pinnedFiles.get(url) ?? stored.get(s.path));
+        const pinned = known ?? (pin ? await pinUnpublished(url, s.path, pin) : { bytes: 0, sha256: '' });
+        out.push({ file: { path: s.path, ...pinned }, url });
+      } else if (f.sha256 && Number.isSafeInteger(f.bytes)) out.push({ file: f, url: new URL(f.path, templateUrl).href });
       else throw new AppError('BundleInvalid', `${source.id}: the template needs ${f.path}, which the source description does not list.`);
     }
   }
   return out;
 }
+
+const pinnedFiles = new Map<string, { bytes: number; sha256: string }>();
+
+/**
+ * Size and sha256 of a small copied file whose publisher gives neither (trust on first use): fetched
+ * once per worker and hashed; the store's downloader then fetches it against that hash (usually from
+ * the HTTP cache) and the assembled manifest keeps it, so later opens check the same bytes.
+ */
+async function pinUnpublished(url: string, path: string, opts: Options): Promise<{ bytes: number; sha256: string }> {
+  let response: Response;
+  try {
+    response = await opts.fetch(url, opts.signal ? { signal: opts.signal } : {});
+  } catch (e) {
+    if (opts.signal?.aborted) throw abortError();
+    throw unreachable(url, e);
+  }
+  if (response.status === 404 || response.status === 410)
+    throw new AppError('NotFound', `${path}: ${url} answered HTTP ${response.status}.`);
+  if (!response.ok) throw new AppError('DownloadFailed', `${path}: ${url} answered HTTP ${response.status}.`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length > UNPUBLISHED_LIMIT)
+    throw new AppError(
+      'BundleInvalid',
+      `${path}: ${formatBytes(bytes.length)} is too large for a file without a published sha256 (at most ${formatBytes(UNPUBLISHED_LIMIT)}).`,
+    );
+  const pinned = { bytes: bytes.length, sha256: new Sha256().update(bytes).hex() };
+  pinnedFiles.set(url, pinned);
+  return pinned;
+}
+
+/** The tokenizer files of this id's stored assembly (committed, else started): their hashes were pinned then. */
+async function pinnedInStore(id: string): Promise<Map<string, BundleFile>> {
+  const record = (await db.getBundleRecord('bundle', id)) ?? (await db.getBundleRecord('pending', id));
+  const files = record ? [...record.manifest.tokenizers.clip.files, ...record.manifest.tokenizers.t5.files] : [];
+  return new Map(files.map((f) => [f.path, f]));
+}
+
+/** Copied files without a published hash are small (tokenizers); anything larger must publish one. */
+const UNPUBLISHED_LIMIT = 64 * 2 ** 20;
 
 /** The bundle's manifest with the shard hashes given (real ones, or the store keys of unfinished shards). */
 function buildManifest(
@@ -531,11 +585,14 @@ interface Prepared {
   shards: Record<ComponentName, { file: BundleFile; key: string; state: GeneratedState }[]>;
 }
 
-/** Fetches the template and reads where each shard stands; `discard` (an assembly, never a plan) drops unusable partial shards. */
-async function prepare(source: SourceDescription, opts: Options, discard = false): Promise<Prepared> {
+/**
+ * Fetches the template and reads where each shard stands. `assembling` (never a plan, which must not
+ * reach the sources' hosts) drops unusable partial shards and pins copied files that publish no hash.
+ */
+async function prepare(source: SourceDescription, opts: Options, assembling = false): Promise<Prepared> {
   const templateUrl = absolute(source.template);
   const { template, sha256: templateSha } = await loadTemplate(templateUrl, opts.fetch);
-  const files = copiedFiles(template, templateUrl, source);
+  const files = await copiedFiles(template, templateUrl, source, await pinnedInStore(source.id), assembling ? opts : undefined);
   const shards = {} as Prepared['shards'];
   for (const c of COMPONENT_NAMES) {
     const ws = source.components[c];
@@ -543,7 +600,7 @@ async function prepare(source: SourceDescription, opts: Options, discard = false
     shards[c] = await Promise.all(
       template.manifest.components[c].external_data.map(async (file, i) => {
         const key = shardKey(templateSha, c, i, file, ws);
-        return { file, key, state: await generatedState(key, file.bytes, discard) };
+        return { file, key, state: await generatedState(key, file.bytes, assembling) };
       }),
     );
   }
