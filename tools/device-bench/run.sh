@@ -18,5 +18,5 @@ $T/node --version
 echo "== random weights"; python3 tools/device-bench/fill_random.py "$K/kit/wide/transformer.onnx"
 echo "== onnxruntime-web 1.30 on WebGPU (Dawn in Node), real-width FLUX transformer, 1 double + 1 single block, q4"
 timeout 300 $T/node tools/device-bench/webgpu_step.mjs --ort $T/ort --dawn $T/webgpu \
-  --model "$K/kit/wide/transformer.onnx" --config "$K/kit/wide/wide.json" --sizes 512,768 --text 256 --runs 5
+  --model "$K/kit/wide/transformer.onnx" --config "$K/kit/wide/wide.json" --sizes 512,768,1024 --text 256 --runs 5
 echo "== done"

@@ -14,6 +14,8 @@ const arg = (name, fallback) => {
   return i >= 0 ? argv[i + 1] : fallback;
 };
 const backend = arg('backend', 'webgpu');
+const gpuMemory = { live: 0, peak: 0 };
+const mib = (n) => (n / 2 ** 20).toFixed(1);
 const runs = Number(arg('runs', 5));
 const textLength = Number(arg('text', 256));
 const sizes = String(arg('sizes', '512,768')).split(',').map(Number);
@@ -33,6 +35,23 @@ if (backend === 'webgpu') {
     const copy = new Uint8Array(bytes);
     copy.set(new Uint8Array(data.buffer, data.byteOffset + dataOffset * unit, bytes));
     return writeBuffer.call(this, buffer, offset, copy, 0, bytes);
+  };
+  // GPU buffer bytes alive (created, not destroyed) and their peak, as workers/runtime/gpu-memory.ts counts them.
+  const { GPUDevice: Device, GPUBuffer: Buffer } = globals;
+  const sizes = new WeakMap();
+  const createBuffer = Device.prototype.createBuffer;
+  Device.prototype.createBuffer = function (d) {
+    const b = createBuffer.call(this, d);
+    sizes.set(b, d.size);
+    gpuMemory.live += d.size;
+    gpuMemory.peak = Math.max(gpuMemory.peak, gpuMemory.live);
+    return b;
+  };
+  const destroy = Buffer.prototype.destroy;
+  Buffer.prototype.destroy = function () {
+    const n = sizes.get(this);
+    if (n !== undefined) (gpuMemory.live -= n), sizes.delete(this);
+    return destroy.call(this);
   };
   const gpu = create([]);
   Object.defineProperty(globalThis, 'navigator', { value: { gpu, hardwareConcurrency: 16, userAgent: 'node' }, configurable: true });
@@ -56,6 +75,7 @@ const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(mo
   externalData,
   ...(backend === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' } : {}),
 });
+if (backend === 'webgpu') console.log(`GPU buffers: live after creation ${mib(gpuMemory.live)} MiB, peak while creating ${mib(gpuMemory.peak)} MiB`);
 console.log(`session created in ${((performance.now() - t) / 1000).toFixed(1)} s (${externalData.reduce((n, e) => n + e.data.length, 0) / 2 ** 20 | 0} MiB of weights)`);
 
 /** FLOPs of one call (scripts/bench.mjs' formula). */
@@ -82,6 +102,7 @@ for (const size of sizes) {
     txt_ids: new ort.Tensor('float32', new Float32Array(textLength * 3), [textLength, 3]),
   };
   const times = [];
+  gpuMemory.peak = gpuMemory.live;
   for (let r = 0; r <= runs; r++) {
     t = performance.now();
     const out = (await session.run(feeds)).out;
@@ -100,6 +121,7 @@ for (const size of sizes) {
       `${(f / 1e9).toFixed(0)} GFLOP -> ${(f / med / 1e6).toFixed(0)} GFLOP/s; the full 19+38-block model is ${(fr / 1e12).toFixed(1)} TFLOP per step: ` +
       `${((fr / f) * med / 1000).toFixed(2)} s per step at this rate`,
   );
+  if (backend === 'webgpu') console.log(`  GPU buffers: peak while running ${mib(gpuMemory.peak)} MiB, live after ${mib(gpuMemory.live)} MiB`);
 }
 
 // GPU-resident inputs and a pre-allocated output (what the engine's step loop does), with and without

@@ -14,6 +14,12 @@ import { createSession, createGraphSession, type FileReader, type OrtSession, ty
 
 export const KEEP_WARM_BYTES = 256 * 2 ** 20;
 
+/**
+ * The token-embedding Gather of each text encoder, by the name tools/export's graphs give it (checked
+ * by tools/export/tests/test_manifest.py): run on the CPU on WebGPU (SessionSetup.cpuNodes).
+ */
+const CPU_NODES: Partial<Record<ComponentName, readonly string[]>> = { clip: ['node_embedding'], t5: ['node_embedding'] };
+
 const warm = new Map<string, Promise<OrtSession>>();
 
 export interface StageSessions {
@@ -52,7 +58,8 @@ export function stageSessions(manifest: BundleManifest, read: FileReader, backen
   const keepWarm = options.keepWarm ?? bundleSizes(manifest).total <= KEEP_WARM_BYTES;
   const setupKey = (setup: SessionSetup) => JSON.stringify([setup.gpuOutputs ?? false, setup.graphCapture ?? false, setup.bufferCache ?? null]);
   const make = (component: ComponentName, own: SessionSetup) => {
-    const setup = { ...options.setup, ...own };
+    const cpuNodes = CPU_NODES[component];
+    const setup = { ...(cpuNodes ? { cpuNodes } : {}), ...options.setup, ...own };
     const onPhase: SessionPhaseTimer | undefined = options.onPhase && ((phase, ms) => options.onPhase!(component, phase, ms));
     return createSession(manifest.components[component], read, backend, setup, onPhase);
   };

@@ -31,6 +31,13 @@ export interface SessionSetup {
    * session; later sessions cannot change it.
    */
   bufferCache?: 'disabled' | 'lazyRelease' | 'simple' | 'bucket';
+  /**
+   * WebGPU: nodes to run on the CPU. Used for the text encoders' token-embedding Gather: its table
+   * then stays in CPU memory instead of being uploaded (ORT uploads each initializer through a
+   * staging buffer of its own size, so the largest table set the stage's GPU peak), and the lookup
+   * of a few dozen rows costs nothing on the CPU.
+   */
+  cpuNodes?: readonly string[];
 }
 
 /** Where a session's time went while it was being made: reading the bundle's bytes, then creating it. */
@@ -38,8 +45,11 @@ export type SessionPhaseTimer = (phase: 'read' | 'create', ms: number) => void;
 
 function ortOptions(backend: Backend, setup: SessionSetup): ort.InferenceSession.SessionOptions {
   // onnxruntime-web reads enableGraphCapture and the cache modes only when the EP is given as an object.
-  const webgpu: ort.InferenceSession.WebGpuExecutionProviderOption & { storageBufferCacheMode?: string } = { name: 'webgpu' };
+  const webgpu: ort.InferenceSession.WebGpuExecutionProviderOption & { storageBufferCacheMode?: string; forceCpuNodeNames?: readonly string[] } = {
+    name: 'webgpu',
+  };
   if (setup.bufferCache) webgpu.storageBufferCacheMode = setup.bufferCache;
+  if (setup.cpuNodes?.length) webgpu.forceCpuNodeNames = setup.cpuNodes;
   const options: ort.InferenceSession.SessionOptions = { executionProviders: [backend === 'webgpu' ? webgpu : backend], graphOptimizationLevel: 'all' };
   if (backend === 'webgpu' && setup.gpuOutputs)
     options.preferredOutputLocation =

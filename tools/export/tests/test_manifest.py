@@ -108,3 +108,18 @@ def test_precision_fields(tiny_manifest, tiny_q4_manifest):
     assert tiny_q4_manifest["precision"] == "q4"
     assert {n: c["precision"] for n, c in tiny_q4_manifest["components"].items()} == {
         "clip": "fp32", "t5": "q4", "transformer": "q4", "decoder": "fp32"}
+
+
+# The engine runs each text encoder's token-embedding Gather on the CPU under WebGPU, naming the node
+# (workers/pipeline/sessions.ts CPU_NODES): the graphs must keep that name.
+ENGINE_CPU_NODES = {"clip": "node_embedding", "t5": "node_embedding"}
+TEMPLATES = [TINY.parents[2] / "tests" / "fixtures" / "assemble" / "tiny" / "template", TINY.parent / "flux1-schnell-q4"]
+
+
+@pytest.mark.parametrize("folder", BUNDLES + TEMPLATES, ids=lambda p: p.name)
+@pytest.mark.parametrize("name", sorted(ENGINE_CPU_NODES))
+def test_token_embedding_node_name(folder, name):
+    graph = onnx.load(str(folder / f"{name}.onnx"), load_external_data=False)
+    node = next((n for n in graph.graph.node if n.name == ENGINE_CPU_NODES[name]), None)
+    assert node is not None and node.op_type == "Gather", f"{folder.name}/{name}.onnx has no Gather named {ENGINE_CPU_NODES[name]}"
+    assert node.input[0].endswith("embed_tokens.weight" if name == "t5" else "token_embedding.weight"), node.input[0]
