@@ -56,7 +56,7 @@ test('the list shows FLUX.1-schnell from public files: exact URLs, sizes, licenc
   await expect(licence).toContainText('MIT');
   await expect(licence.getByRole('link')).toHaveAttribute('href', FLUX.license.url as string);
 
-  await expect(card.getByTestId('source-gpu')).toContainText('GPU memory it needs: about 11.0 GB');
+  await expect(card.getByTestId('source-gpu')).toContainText('GPU memory it needs: about 13.7 GB');
   // SwiftShader reports its buffer limit, never its memory: the panel says it cannot check.
   await expect(card.getByTestId('source-gpu')).toContainText(/Browsers do not say how much memory a GPU has|WebGPU is not available here/);
 
