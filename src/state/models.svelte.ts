@@ -7,7 +7,8 @@ import type { DownloadPlan, StorageReport, StoredBundle } from '../shared/store-
 import { BUILT_IN_BUNDLE } from '../shared/models';
 import { AppError, isAbort } from '../shared/errors';
 import { absoluteUrl, parseModelList, parsePasted, parseSource, SourceError, type ModelEntry } from '../shared/sources';
-import { deviceVerdict, EtaEstimator, type DeviceVerdict } from './progress-math';
+import { deviceVerdict, downloadProgress, EtaEstimator, type DeviceVerdict, type DownloadProgress } from './progress-math';
+
 import { toShown as shown, type ShownError } from './shown-error';
 import { SourceModel, type AssemblerPort } from './source-model.svelte';
 
@@ -28,15 +29,6 @@ function shownProblem(error: unknown): ShownSourceProblem | null {
 /** The app's root, against which the model list's relative URLs (and pasted text's) resolve. */
 function appBase(): string {
   return absoluteUrl(import.meta.env.BASE_URL, location.href);
-}
-
-/** Bytes moved so far by a running download. */
-export interface DownloadProgress {
-  loaded: number;
-  total: number;
-  bytesPerSecond: number;
-  file: string;
-  etaMs?: number;
 }
 
 export class Models {
@@ -323,16 +315,6 @@ export class Models {
 
   #onEvent(job: JobId, event: GeneratorEvent): void {
     if (job !== this.#downloadJob || event.type !== 'download') return;
-    const etaMs =
-      event.bytesPerSecond > 0
-        ? ((event.bundleTotal - event.bundleLoaded) / event.bytesPerSecond) * 1000
-        : this.#eta.update(event.bundleLoaded, event.bundleTotal, performance.now());
-    this.progress = {
-      loaded: event.bundleLoaded,
-      total: event.bundleTotal,
-      bytesPerSecond: event.bytesPerSecond,
-      file: event.file,
-      ...(etaMs !== undefined ? { etaMs } : {}),
-    };
+    this.progress = downloadProgress(event, this.#eta, performance.now());
   }
 }

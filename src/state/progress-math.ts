@@ -1,6 +1,7 @@
 // Small pure pieces behind the progress and frame views (unit-tested in node).
 import type { DeviceReport, BundleInfo } from '../shared/api';
 import { bundleFiles } from '../shared/manifest';
+import type { GeneratorEvent } from '../shared/events';
 
 /**
  * Time left for work measured in units (steps, bytes), from the average rate since the first
@@ -23,6 +24,30 @@ export class EtaEstimator {
     if (units <= 0 || elapsed <= 0) return undefined;
     return Math.max(0, ((total - done) * elapsed) / units);
   }
+}
+
+/** A store download's or assembly's progress as the model panel shows it. */
+export interface DownloadProgress {
+  loaded: number;
+  total: number;
+  bytesPerSecond: number;
+  file: string;
+  etaMs?: number;
+}
+
+/** The panel's progress from a 'download' event: the store's own rate when it has one, else the estimator's. */
+export function downloadProgress(event: Extract<GeneratorEvent, { type: 'download' }>, eta: EtaEstimator, now: number): DownloadProgress {
+  const etaMs =
+    event.bytesPerSecond > 0
+      ? ((event.bundleTotal - event.bundleLoaded) / event.bytesPerSecond) * 1000
+      : eta.update(event.bundleLoaded, event.bundleTotal, now);
+  return {
+    loaded: event.bundleLoaded,
+    total: event.bundleTotal,
+    bytesPerSecond: event.bytesPerSecond,
+    file: event.file,
+    ...(etaMs !== undefined ? { etaMs } : {}),
+  };
 }
 
 /** The frame to draw for a wanted index: itself if ready, else the nearest ready one (earlier wins a tie), else null. */

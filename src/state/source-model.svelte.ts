@@ -5,9 +5,8 @@ import type { AssemblyPlan, AssemblyResult, SourceDescription } from '../shared/
 import type { EventSink, GeneratorEvent } from '../shared/events';
 import { isAbort } from '../shared/errors';
 import { sourceSizes, toSourceDescription, type ListedSource, type SourceSizes } from '../shared/sources';
-import { EtaEstimator } from './progress-math';
+import { downloadProgress, EtaEstimator, type DownloadProgress } from './progress-math';
 import { toShown as shown, type ShownError } from './shown-error';
-import type { DownloadProgress } from './models.svelte';
 
 /** What this state needs from the worker (GeneratorClient provides it; see Models). */
 export interface AssemblerPort {
@@ -123,16 +122,6 @@ export class SourceModel {
 
   #onEvent(job: JobId, event: GeneratorEvent): void {
     if (job !== this.#job || event.type !== 'download') return;
-    const etaMs =
-      event.bytesPerSecond > 0
-        ? ((event.bundleTotal - event.bundleLoaded) / event.bytesPerSecond) * 1000
-        : this.#eta.update(event.bundleLoaded, event.bundleTotal, performance.now());
-    this.progress = {
-      loaded: event.bundleLoaded,
-      total: event.bundleTotal,
-      bytesPerSecond: event.bytesPerSecond,
-      file: event.file,
-      ...(etaMs !== undefined ? { etaMs } : {}),
-    };
+    this.progress = downloadProgress(event, this.#eta, performance.now());
   }
 }

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import struct
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from .bundle import bundle_version, sha256_file
 
 # --------------------------------------------------------------------------------------------- name tables
 
@@ -216,14 +217,6 @@ def encode(entry: dict, parts: list[tuple[Tensor, np.ndarray]]) -> bytes:
 # --------------------------------------------------------------------------------------------- fill
 
 
-def sha256_file(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def resolve(url: str, base: Path, root: Path) -> Path:
     """A source URL on this disk: '/x' = root/x (the test server serves the repository), else relative to base."""
     if "://" in url:
@@ -313,7 +306,7 @@ def fill(template_path: Path, source_path: Path, out_dir: Path, root: Path, log=
         hashes += [c["graph"]["sha256"]] + [f["sha256"] for f in c["external_data"]]
     for tok in manifest["tokenizers"].values():
         hashes += [f["sha256"] for f in tok["files"]]
-    manifest["version"] = hashlib.sha256("\n".join(sorted(hashes)).encode()).hexdigest()
+    manifest["version"] = bundle_version(hashes)
     ordered = {k: manifest[k] for k in ("format", "format_version", "id", "version")}
     ordered.update({k: v for k, v in manifest.items() if k not in ordered})
     (out_dir / "manifest.json").write_text(json.dumps(ordered, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

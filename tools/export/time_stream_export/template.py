@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import io
 import json
 import shutil
@@ -33,6 +32,7 @@ import torch
 from onnx import TensorProto, helper
 
 from . import export_onnx as ex
+from .bundle import sha256_file
 from . import models as M
 
 FORMAT = "time-stream-template"
@@ -515,14 +515,6 @@ def _check_model(proto: onnx.ModelProto, stem: str, layout: list[dict]) -> None:
 
 
 # --------------------------------------------------------------------------------------------- template
-
-
-def sha256_file(p: Path) -> str:
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_template(size: str, out_dir: Path, *, activations: str = "fp32", shard_limit: int = ex.DEFAULT_SHARD_LIMIT,
