@@ -95,7 +95,7 @@ def _pos_embed_forward_f32(self, ids: torch.Tensor):
     for i in range(ids.shape[-1]):
         dim = self.axes_dim[i]
         freqs = (1.0 / (float(self.theta) ** (np.arange(0, dim, 2, dtype=np.float64) / dim))).astype(np.float32)
-        ang = pos[:, i : i + 1] * torch.from_numpy(freqs)[None, :]
+        ang = pos[:, i : i + 1] * torch.from_numpy(freqs).to(pos.device)[None, :]  # meta ids in templates
         c, s = ang.cos(), ang.sin()
         cos_out.append(torch.stack([c, c], dim=-1).flatten(1))
         sin_out.append(torch.stack([s, s], dim=-1).flatten(1))

@@ -117,32 +117,6 @@ def _materialise_buffers(module: torch.nn.Module) -> None:
             raise ValueError(f"meta buffer {name}: no rule to build its value")
 
 
-def _rope_forward_any_device(self, ids: torch.Tensor):
-    """export_onnx._pos_embed_forward_f32 with the baked frequencies on the ids' device (meta here)."""
-    pos = ids.float()
-    cos_out, sin_out = [], []
-    for i in range(ids.shape[-1]):
-        dim = self.axes_dim[i]
-        freqs = (1.0 / (float(self.theta) ** (np.arange(0, dim, 2, dtype=np.float64) / dim))).astype(np.float32)
-        ang = pos[:, i : i + 1] * torch.from_numpy(freqs).to(pos.device)[None, :]
-        c, s = ang.cos(), ang.sin()
-        cos_out.append(torch.stack([c, c], dim=-1).flatten(1))
-        sin_out.append(torch.stack([s, s], dim=-1).flatten(1))
-    return torch.cat(cos_out, dim=-1), torch.cat(sin_out, dim=-1)
-
-
-@contextlib.contextmanager
-def _float32_rope_meta():
-    import diffusers.models.transformers.transformer_flux as tf
-
-    orig = tf.FluxPosEmbed.forward
-    tf.FluxPosEmbed.forward = _rope_forward_any_device
-    try:
-        yield
-    finally:
-        tf.FluxPosEmbed.forward = orig
-
-
 def canonical_params(module: torch.nn.Module) -> dict[str, str]:
     """Every parameter name (tied aliases included, e.g. T5's encoder.embed_tokens) -> its first state-dict name
     (T5: shared.weight)."""
@@ -167,7 +141,7 @@ def export_weightless(name: str, module: torch.nn.Module) -> tuple[onnx.ModelPro
     args = tuple(a.to("meta") for a in ex.example_inputs(name, module))
     ins, outs = ex.component_io(name, module)
     dyn = tuple({ax: torch.export.Dim.DYNAMIC for ax in d} for d in ex._DYNAMIC[name])
-    ctx = _float32_rope_meta() if name == "transformer" else contextlib.nullcontext()
+    ctx = ex.float32_rope() if name == "transformer" else contextlib.nullcontext()
     with ctx, torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
         prog = torch.onnx.export(
             wrapper, args, f=None, dynamo=True, opset_version=ex.OPSET,
