@@ -18,6 +18,7 @@
  * checkpoint whose values are row indices); the unit test checks this table against it.
  */
 import { AppError } from '../../src/shared/errors';
+import { validateShapes, type TensorValidation } from './validate';
 
 /** The diffusers FluxTransformer2DModel config keys this table needs (defaults: FLUX.1-schnell). */
 export interface FluxConfig {
@@ -247,17 +248,6 @@ export function stripBflPrefix(name: string): string {
   return name.startsWith(BFL_PREFIX) ? name.slice(BFL_PREFIX.length) : name;
 }
 
-export interface FluxValidation {
-  ok: boolean;
-  missing: string[];
-  wrong: string[];
-  unexpected: string[];
-  /** Human-readable lines, e.g. "tensor double_blocks.3.img_attn.qkv.weight: expected [9216, 3072], got [9216, 3000]". */
-  problems: string[];
-}
-
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
-
 /**
  * Check a checkpoint's tensor table (names in BFL form, shapes in PyTorch order, e.g. a GGUF's
  * `tensors`) against the config: which tensors are missing, which have the wrong shape, which are
@@ -267,38 +257,10 @@ export function validateFluxTensors(
   tensors: Iterable<{ name: string; shape: readonly number[] }>,
   cfg: FluxConfig,
   options: { allowUnexpected?: boolean } = {},
-): FluxValidation {
-  const expected = fluxBflShapes(cfg);
-  const seen = new Set<string>();
-  const missing: string[] = [];
-  const wrong: string[] = [];
-  const unexpected: string[] = [];
-  const problems: string[] = [];
-  for (const t of tensors) {
-    const name = stripBflPrefix(t.name);
-    seen.add(name);
-    const want = expected.get(name);
-    if (!want) {
-      unexpected.push(name);
-      if (!options.allowUnexpected)
-        problems.push(
-          `tensor ${name}: not part of this FLUX model (config has ${cfg.num_layers} double, ${cfg.num_single_layers} single blocks${cfg.guidance_embeds ? '' : ', no guidance'})`,
-        );
-      continue;
-    }
-    if (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i])) {
-      wrong.push(name);
-      problems.push(`tensor ${name}: expected ${fmt(want)}, got ${fmt(t.shape)}`);
-    }
-  }
-  for (const name of expected.keys()) {
-    if (!seen.has(name)) {
-      missing.push(name);
-      problems.push(`tensor ${name}: missing (expected ${fmt(expected.get(name)!)})`);
-    }
-  }
-  const ok = missing.length === 0 && wrong.length === 0 && (options.allowUnexpected === true || unexpected.length === 0);
-  return { ok, missing, wrong, unexpected, problems };
+): TensorValidation {
+  const what = `this FLUX model (config has ${cfg.num_layers} double, ${cfg.num_single_layers} single blocks${cfg.guidance_embeds ? '' : ', no guidance'})`;
+  const named = Array.from(tensors, (t) => ({ name: stripBflPrefix(t.name), shape: t.shape }));
+  return validateShapes(named, fluxBflShapes(cfg), what, options);
 }
 
 /** validateFluxTensors, throwing BundleInvalid with the first problems listed. */

@@ -16,6 +16,7 @@
  * (GGUF's ne is reversed by gguf.ts).
  */
 import { AppError } from '../../src/shared/errors';
+import { validateShapes, type TensorValidation } from './validate';
 
 /** The transformers T5Config keys this table needs (defaults: T5-v1.1-XXL). */
 export interface T5Config {
@@ -91,45 +92,6 @@ export function t5LlamacppShapes(cfg: T5Config): Map<string, number[]> {
   }
   s.set('enc.output_norm.weight', [cfg.d_model]);
   return s;
-}
-
-export interface TensorValidation {
-  ok: boolean;
-  missing: string[];
-  wrong: string[];
-  unexpected: string[];
-  problems: string[];
-}
-
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
-
-/** A tensor table checked against the shapes it must have: missing, wrong shape, unexpected (named). */
-export function validateShapes(
-  tensors: Iterable<{ name: string; shape: readonly number[] }>,
-  expected: Map<string, number[]>,
-  what: string,
-): TensorValidation {
-  const seen = new Set<string>();
-  const out: TensorValidation = { ok: true, missing: [], wrong: [], unexpected: [], problems: [] };
-  for (const t of tensors) {
-    seen.add(t.name);
-    const want = expected.get(t.name);
-    if (!want) {
-      out.unexpected.push(t.name);
-      out.problems.push(`tensor ${t.name}: not part of ${what}`);
-    } else if (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i])) {
-      out.wrong.push(t.name);
-      out.problems.push(`tensor ${t.name}: expected ${fmt(want)}, got ${fmt(t.shape)}`);
-    }
-  }
-  for (const [name, shape] of expected) {
-    if (!seen.has(name)) {
-      out.missing.push(name);
-      out.problems.push(`tensor ${name}: missing (expected ${fmt(shape)})`);
-    }
-  }
-  out.ok = out.problems.length === 0;
-  return out;
 }
 
 /** A llama.cpp T5 encoder GGUF's tensor table checked against a T5 config. */
