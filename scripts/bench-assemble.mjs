@@ -50,7 +50,7 @@ for (const c of Object.values(source.components)) {
   c.url = new URL(c.url, base).href;
 }
 
-const vite = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+const vite = await createServer({ logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
 await vite.listen();
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-assemble-profile-'));
 // A persistent profile: IndexedDB on disk, as for a user.
