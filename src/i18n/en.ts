@@ -2,6 +2,7 @@
 import type { ErrorName } from '../shared/errors';
 import type { StageName } from '../shared/events';
 import type { SourceProblem } from '../shared/sources';
+import type { PreflightReason } from '../shared/preflight';
 
 /** How an error is worded: what happened, and what to do about it. */
 export interface ErrorWords {
@@ -203,6 +204,36 @@ export const en = {
         duplicate: 'The same id or file appears twice.',
         entry: 'An entry is neither a bundle link nor a source description.',
       } satisfies Record<SourceProblem, string>,
+    },
+  },
+  preflight: {
+    refuse: 'This device cannot take this model, so nothing is downloaded:',
+    warn: 'Before you download:',
+    checking: 'Checking what this device can take…',
+    /** One finding in words; `bytes` formats a size in this language's units. */
+    reason: (r: PreflightReason, bytes: (n: number) => string): string => {
+      switch (r.kind) {
+        case 'tensor':
+          return `Its largest tensor is ${bytes(r.tensor)}, but this GPU allows at most ${bytes(r.limit)} in one buffer (${r.limitName}), so it cannot load the model. Use a smaller model or another device.`;
+        case 'file':
+          return `One of its files is ${bytes(r.file)}, more than the ${bytes(r.limit)} this GPU allows in one buffer. A bundle lists files, not tensors, so whether one tensor is that large shows only when it loads.`;
+        case 'wasm':
+          return `WebGPU is not available here${r.why ? ` (${r.why})` : ''}, so it would run on the CPU (WebAssembly), whose memory stops at ${bytes(r.limit)}; its largest stage needs about ${bytes(r.need)}. Use a browser or device with WebGPU.`;
+        case 'gpuMemory':
+          return `Its largest stage needs about ${bytes(r.need)} of GPU memory. Browsers do not say how much memory a GPU has, so this cannot be checked before a run; known: the GPU (${r.adapter || 'no name given'})${r.buffer !== undefined ? ` and its largest buffer, ${bytes(r.buffer)}` : ''}. With less memory the run stops with an out-of-memory error.`;
+        case 'privateNoRoom':
+          return `This is a private window: what a site stores here, downloads included, is kept in memory (RAM) and dropped when the window closes, and the browser allows only ${bytes(r.free)}. The model needs ${bytes(r.need)}, so it cannot be stored. Open this page in a normal window.`;
+        case 'private':
+          return `This is a private window: the model (${bytes(r.need)}) would be kept in memory (RAM), out of ${bytes(r.quota)} allowed here, and is gone when the window closes. Open a normal window to keep it.`;
+        case 'noRoom':
+          return `Not enough storage: the model needs ${bytes(r.need)}, the browser allows this site ${bytes(r.free)} more. Free some disk space or delete stored models.`;
+        case 'roomUnknown':
+          return `The model needs ${bytes(r.need)}; the browser reports ${bytes(r.free)} free, the most it ever reports, so whether it fits shows only while it is stored.`;
+        case 'notPersisted':
+          return `The browser has not promised to keep this site's storage: when the disk runs low it may delete the model (${bytes(r.need)}), which must then be downloaded again.`;
+        case 'lowMemory':
+          return `Its largest stage needs about ${bytes(r.need)}; this device reports ${bytes(r.have)} of memory, so it may run out.`;
+      }
     },
   },
   device: {

@@ -200,6 +200,35 @@ export const ko: Messages = {
       },
     },
   },
+  preflight: {
+    refuse: '이 기기에서는 이 모델을 쓸 수 없어 아무것도 내려받지 않습니다:',
+    warn: '내려받기 전에:',
+    checking: '이 기기가 감당할 수 있는지 확인하는 중…',
+    reason: (r, bytes) => {
+      switch (r.kind) {
+        case 'tensor':
+          return `가장 큰 텐서가 ${bytes(r.tensor)}인데 이 GPU는 버퍼 하나에 최대 ${bytes(r.limit)}(${r.limitName})까지만 허용하므로 모델을 올릴 수 없습니다. 더 작은 모델이나 다른 기기를 쓰세요.`;
+        case 'file':
+          return `파일 하나가 ${bytes(r.file)}로, 이 GPU가 버퍼 하나에 허용하는 ${bytes(r.limit)}보다 큽니다. 번들은 텐서가 아니라 파일만 적어 두므로, 텐서 하나가 그만큼 큰지는 불러올 때에야 알 수 있습니다.`;
+        case 'wasm':
+          return `이곳에서는 WebGPU를 쓸 수 없어${r.why ? `(${r.why})` : ''} CPU(WebAssembly)에서 실행해야 하는데, 그 메모리는 ${bytes(r.limit)}까지이고 가장 큰 단계에는 약 ${bytes(r.need)}가 필요합니다. WebGPU가 되는 브라우저나 기기를 쓰세요.`;
+        case 'gpuMemory':
+          return `가장 큰 단계에 GPU 메모리가 약 ${bytes(r.need)} 필요합니다. 브라우저는 GPU 메모리 용량을 알려 주지 않아 실행 전에 확인할 수 없습니다. 알 수 있는 것: GPU(${r.adapter || '이름 없음'})${r.buffer !== undefined ? `, 가장 큰 버퍼 ${bytes(r.buffer)}` : ''}. 메모리가 부족하면 실행이 메모리 부족 오류로 멈춥니다.`;
+        case 'privateNoRoom':
+          return `시크릿(비공개) 창입니다. 이 창에서 사이트가 저장하는 것은 내려받은 파일까지 모두 메모리(RAM)에 있다가 창을 닫으면 사라지며, 브라우저는 ${bytes(r.free)}만 허용합니다. 모델에 ${bytes(r.need)}가 필요하므로 저장할 수 없습니다. 일반 창에서 이 페이지를 여세요.`;
+        case 'private':
+          return `시크릿(비공개) 창입니다. 모델(${bytes(r.need)})은 이곳에서 허용된 ${bytes(r.quota)} 안에서 메모리(RAM)에 보관되고 창을 닫으면 사라집니다. 남겨 두려면 일반 창을 여세요.`;
+        case 'noRoom':
+          return `저장 공간이 부족합니다. 모델에 ${bytes(r.need)}가 필요한데 브라우저는 이 사이트에 ${bytes(r.free)}만 더 허용합니다. 디스크 공간을 비우거나 저장된 모델을 지우세요.`;
+        case 'roomUnknown':
+          return `모델에 ${bytes(r.need)}가 필요합니다. 브라우저가 보고하는 여유 공간 ${bytes(r.free)}는 브라우저가 알려 주는 최댓값이라, 들어갈지는 저장하는 동안에야 알 수 있습니다.`;
+        case 'notPersisted':
+          return `브라우저가 이 사이트의 저장 공간을 유지하겠다고 약속하지 않았습니다. 디스크가 부족해지면 모델(${bytes(r.need)})을 지울 수 있고, 그러면 다시 내려받아야 합니다.`;
+        case 'lowMemory':
+          return `가장 큰 단계에 약 ${bytes(r.need)}가 필요한데 이 기기의 메모리는 ${bytes(r.have)}로 보고되어 부족할 수 있습니다.`;
+      }
+    },
+  },
   device: {
     heading: '이 기기',
     checking: '이 기기에서 할 수 있는 일을 확인하는 중…',
