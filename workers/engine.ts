@@ -1,6 +1,7 @@
 // The engine's side of the worker contract: backend choice, bundle loading, jobs and cancel.
 import { transfer, releaseProxy } from 'comlink';
-import { ort, webGpuProblem } from './runtime/ort';
+import { ort, ortBuild, wasmHeapBytes, webGpuProblem } from './runtime/ort';
+import { gpuInfo } from './runtime/gpu-device';
 import type { EngineApi, BundleSource, DeviceReport, JobId, RenderResult, BundleInfo } from '../src/shared/api';
 import type { Backend, EventSink, GeneratorEvent } from '../src/shared/events';
 import { validateRequest, type RenderRequest } from '../src/shared/request';
@@ -36,7 +37,13 @@ export interface RenderOptions {
 }
 
 /** Runs a job end to end. Shared by the comlink API and in-page harnesses (parity tests, bench). */
-export async function render(job: JobId, source: BundleSource, input: RenderRequest, onEvent: EventSink, options: RenderOptions = {}): Promise<RenderResult> {
+export async function render(
+  job: JobId,
+  source: BundleSource,
+  input: RenderRequest,
+  onEvent: EventSink,
+  options: RenderOptions = {},
+): Promise<RenderResult> {
   if (jobs.has(job)) throw new AppError('InvalidRequest', `job ${job} is already running`);
   const cancel = new CancelFlag();
   jobs.set(job, cancel);
@@ -86,19 +93,28 @@ export const engine = {
       shaderF16: false,
       crossOriginIsolated: self.crossOriginIsolated,
       threads: ort.env.wasm.numThreads ?? 1,
+      ortBuild,
+      wasmHeapBytes: wasmHeapBytes(),
     };
     const problem = await webGpuProblem();
     if (problem) return { ...report, reason: problem };
-    const adapter = (await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }))!;
-    const info = adapter.info;
-    return {
-      ...report,
-      webgpu: true,
-      adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description },
-      shaderF16: adapter.features.has('shader-f16'),
-      maxBufferSize: adapter.limits.maxBufferSize,
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-    };
+    try {
+      // The device the engine will run on (made now if needed): its limits are what a model gets.
+      const gpu = await gpuInfo();
+      return {
+        ...report,
+        webgpu: true,
+        adapter: { vendor: gpu.vendor, architecture: gpu.architecture, description: gpu.description },
+        shaderF16: gpu.features.includes('shader-f16'),
+        maxBufferSize: gpu.limits.maxBufferSize,
+        maxStorageBufferBindingSize: gpu.limits.maxStorageBufferBindingSize,
+        limits: gpu.limits,
+        adapterFeatures: gpu.adapterFeatures,
+        features: gpu.features,
+      };
+    } catch (error) {
+      return { ...report, reason: error instanceof Error ? error.message : String(error) };
+    }
   },
 
   async inspectBundle(source: BundleSource): Promise<BundleInfo> {

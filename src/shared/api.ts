@@ -15,6 +15,18 @@ export interface DeviceReport {
   shaderF16: boolean;
   maxBufferSize?: number;
   maxStorageBufferBindingSize?: number;
+  /** The limits the engine's GPU device was created with (the adapter's maximum), by WebGPU name. */
+  limits?: Record<string, number>;
+  /** Features the adapter offers, and those the engine's device uses. */
+  adapterFeatures?: string[];
+  features?: string[];
+  /**
+   * Which onnxruntime-web build runs: 'jspi' streams weights from storage to the GPU (Chromium 137+);
+   * 'asyncify' holds a component's weights in the page's memory while loading it (other browsers).
+   */
+  ortBuild?: 'jspi' | 'asyncify';
+  /** Bytes of onnxruntime-web's wasm heap now (CPU-placed weights live there; never shrinks). */
+  wasmHeapBytes?: number;
   crossOriginIsolated: boolean;
   threads: number;
   /** Why WebGPU cannot be used, when it cannot. */

@@ -14,36 +14,49 @@ const TOLERANCE = {
 } as const;
 
 // One page per backend for all cases: WebGPU compiles its shaders once (SwiftShader is slow at it).
-async function harness(browser: Browser, baseURL: string | undefined): Promise<Page> {
+async function harness(browser: Browser, baseURL: string | undefined, build: OrtBuild): Promise<Page> {
   const page = await browser.newPage({ baseURL });
-  await page.goto('/tests/pages/engine.html');
+  await page.goto(`/tests/pages/engine.html?ort=${build}`);
   // A cold dev server transforms onnxruntime-web and transformers.js on the first load: give it time.
   await expect(page.locator('#status')).toHaveText('ready', { timeout: 180_000 });
   return page;
 }
 
-for (const backend of ['wasm', 'webgpu'] as const) {
-  test.describe(`parity on ${backend}`, () => {
-    test.describe.configure({ mode: 'serial' });
-    let page: Page;
-    test.beforeAll(async ({ browser, baseURL }) => {
-      page = await harness(browser, baseURL);
-    });
-    test.afterAll(async () => page?.close());
-    for (const { name } of index.generation_cases) {
-      test(name, async () => {
-        const m = await page.evaluate(([n, b]) => (window as any).runParity(n, b), [name, backend] as const);
-        console.log(`[parity ${backend}] ${name}: ${JSON.stringify({ ...m, timings: undefined })}`);
-        const tol = TOLERANCE[backend];
-        expect(m.backend).toBe(backend);
-        expect(m.clipIdsEqual).toBe(true);
-        expect(m.t5IdsEqual).toBe(true);
-        expect(m.pooled).toBeLessThanOrEqual(tol.embeddings);
-        expect(m.t5).toBeLessThanOrEqual(tol.embeddings);
-        expect(m.direction).toBeLessThanOrEqual(tol.embeddings);
-        expect(m.latents).toBeLessThanOrEqual(tol.latents);
-        expect(m.minPsnr).toBeGreaterThanOrEqual(tol.psnr);
+/**
+ * Both onnxruntime-web builds the app runs (workers/runtime/ort.ts): jspi (Chromium, streams weights)
+ * on every case, asyncify (other browsers) on every wasm case and two WebGPU cases (SwiftShader takes
+ * about a minute per WebGPU case; the two cover 1 and 2 steps, square and Korean/emoji input).
+ */
+type OrtBuild = 'jspi' | 'asyncify';
+const ASYNCIFY_WEBGPU_CASES = ['tomato-1step', 'ko-emoji-2steps'];
+
+for (const build of ['jspi', 'asyncify'] as const)
+  for (const backend of ['wasm', 'webgpu'] as const) {
+    test.describe(`parity on ${backend} (${build})`, () => {
+      test.describe.configure({ mode: 'serial' });
+      let page: Page;
+      test.beforeAll(async ({ browser, baseURL }) => {
+        page = await harness(browser, baseURL, build);
       });
-    }
-  });
-}
+      test.afterAll(async () => page?.close());
+      const cases = index.generation_cases.filter(
+        ({ name }) => build === 'jspi' || backend === 'wasm' || ASYNCIFY_WEBGPU_CASES.includes(name),
+      );
+      for (const { name } of cases) {
+        test(name, async () => {
+          const m = await page.evaluate(([n, b]) => (window as any).runParity(n, b), [name, backend] as const);
+          console.log(`[parity ${backend} ${build}] ${name}: ${JSON.stringify({ ...m, timings: undefined })}`);
+          const tol = TOLERANCE[backend];
+          expect(m.backend).toBe(backend);
+          expect(m.ortBuild).toBe(build);
+          expect(m.clipIdsEqual).toBe(true);
+          expect(m.t5IdsEqual).toBe(true);
+          expect(m.pooled).toBeLessThanOrEqual(tol.embeddings);
+          expect(m.t5).toBeLessThanOrEqual(tol.embeddings);
+          expect(m.direction).toBeLessThanOrEqual(tol.embeddings);
+          expect(m.latents).toBeLessThanOrEqual(tol.latents);
+          expect(m.minPsnr).toBeGreaterThanOrEqual(tol.psnr);
+        });
+      }
+    });
+  }

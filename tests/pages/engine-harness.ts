@@ -5,6 +5,7 @@ import type { Backend, GeneratorEvent } from '../../src/shared/events';
 import type { RenderRequest } from '../../src/shared/request';
 import { DEFAULT_REQUEST } from '../../src/shared/request';
 import { trackGpuMemory, gpuMemory, resetGpuPeak } from '../../workers/runtime/gpu-memory';
+import { ortBuild } from '../../workers/runtime/ort';
 
 // Count WebGPU buffer bytes before onnxruntime-web creates its device.
 trackGpuMemory();
@@ -113,23 +114,31 @@ async function runParity(name: string, backend: Backend) {
   const steps: Float32Array[][] = [];
   const images: Float32Array[] = [];
   const rgbas: Uint8ClampedArray[] = [];
-  let encoded: { clipIds: BigInt64Array; t5Ids: BigInt64Array; pooled: Float32Array; t5: Float32Array; direction: Float32Array } | undefined;
+  let encoded:
+    { clipIds: BigInt64Array; t5Ids: BigInt64Array; pooled: Float32Array; t5: Float32Array; direction: Float32Array } | undefined;
   const events: GeneratorEvent[] = [];
-  const result = await render(`parity-${name}-${backend}`, MANIFEST, requestFor(c, d), (e) => {
-    events.push(e.type === 'frame' ? { ...e, rgba: new Uint8ClampedArray(0) } : e);
-    if (e.type === 'frame') rgbas[e.index] = e.rgba;
-  }, {
-    backend,
-    hooks: {
-      noise,
-      pairs: d.pairs,
-      onEncoded: (e) => (encoded = e),
-      onStep: (f, s, x) => ((steps[f] ??= [])[s] = x),
-      onDecoded: (f, image) => (images[f] = image),
+  const result = await render(
+    `parity-${name}-${backend}`,
+    MANIFEST,
+    requestFor(c, d),
+    (e) => {
+      events.push(e.type === 'frame' ? { ...e, rgba: new Uint8ClampedArray(0) } : e);
+      if (e.type === 'frame') rgbas[e.index] = e.rgba;
     },
-  });
+    {
+      backend,
+      hooks: {
+        noise,
+        pairs: d.pairs,
+        onEncoded: (e) => (encoded = e),
+        onStep: (f, s, x) => ((steps[f] ??= [])[s] = x),
+        onDecoded: (f, image) => (images[f] = image),
+      },
+    },
+  );
   const metrics = {
     backend: result.backend,
+    ortBuild,
     clipIdsEqual: sameIds(encoded!.clipIds, (await loadTensor(c.clip_ids)) as BigInt64Array),
     t5IdsEqual: sameIds(encoded!.t5Ids, (await loadTensor(c.t5_ids)) as BigInt64Array),
     pooled: maxAbsDiff(encoded!.pooled, (await loadTensor(c.pooled)) as Float32Array),
@@ -163,16 +172,22 @@ async function runPlain(request: Partial<RenderRequest>, backend: Backend, job =
   const sessions: string[] = [];
   let cancelled = false;
   try {
-    const result = await render(job, MANIFEST, { ...DEFAULT_REQUEST, width: 64, height: 64, ...request }, (e) => {
-      if (e.type === 'progress' && e.stage === 'denoise' && e.step !== undefined) {
-        events.push(`${cancelled ? 'after-cancel:' : ''}step:${e.frame}:${e.step}`);
-        if (e.done === cancelAtStep) {
-          cancelled = true;
-          void engine.cancel(job);
-        }
-      } else events.push(e.type === 'stage' ? `stage:${e.stage}` : e.type);
-      if (e.type === 'frame') frames[e.index] = Array.from(e.rgba);
-    }, { backend, hooks: { frameCache, onTiming: (stage) => stage.startsWith('session:') && sessions.push(stage) } });
+    const result = await render(
+      job,
+      MANIFEST,
+      { ...DEFAULT_REQUEST, width: 64, height: 64, ...request },
+      (e) => {
+        if (e.type === 'progress' && e.stage === 'denoise' && e.step !== undefined) {
+          events.push(`${cancelled ? 'after-cancel:' : ''}step:${e.frame}:${e.step}`);
+          if (e.done === cancelAtStep) {
+            cancelled = true;
+            void engine.cancel(job);
+          }
+        } else events.push(e.type === 'stage' ? `stage:${e.stage}` : e.type);
+        if (e.type === 'frame') frames[e.index] = Array.from(e.rgba);
+      },
+      { backend, hooks: { frameCache, onTiming: (stage) => stage.startsWith('session:') && sessions.push(stage) } },
+    );
     const rendered = result.frames.filter((f) => !f.cached).map((f) => f.index);
     return { result, frames, events, sessions, rendered, error: null };
   } catch (error) {
@@ -222,34 +237,40 @@ async function runBench(request: Partial<RenderRequest>, options: BenchOptions) 
   resetGpuPeak();
   const start = performance.now();
   const req = { ...DEFAULT_REQUEST, width: 64, height: 64, ...request };
-  const result = await render(`bench-${performance.now()}`, { manifestUrl: options.manifestUrl ?? MANIFEST.manifestUrl }, req, (e) => {
-    if (e.type === 'frame') frames[e.index] = { rgba: e.rgba as Uint8ClampedArray<ArrayBuffer> };
-  }, {
-    backend: options.backend,
-    hooks: {
-      frameCache: false,
-      onTiming: (stage, ms) => {
-        (times[stage] ??= []).push(ms);
-        sampleHeap();
-        if (stage.startsWith('create:')) created[stage.slice(7)] = gpuMemory();
-      },
-      onStage: (stage, phase) => {
-        sampleHeap();
-        if (phase === 'start') resetGpuPeak();
-        else {
-          const m = gpuMemory();
-          stages[stage] = { peakBytes: m.peakBytes, liveAtEnd: m.liveBytes };
-          resetGpuPeak();
-        }
-      },
-      ...(options.directionBatch ? { directionBatch: options.directionBatch } : {}),
-      ...(options.directionCompact !== undefined ? { directionCompact: options.directionCompact } : {}),
-      ...(options.keepWarm !== undefined ? { keepWarm: options.keepWarm } : {}),
-      ...(options.gpuLatents !== undefined ? { gpuLatents: options.gpuLatents } : {}),
-      ...(options.syncGpu ? { syncGpu: true } : {}),
-      ...(options.gpuBufferCache ? { gpuBufferCache: options.gpuBufferCache } : {}),
+  const result = await render(
+    `bench-${performance.now()}`,
+    { manifestUrl: options.manifestUrl ?? MANIFEST.manifestUrl },
+    req,
+    (e) => {
+      if (e.type === 'frame') frames[e.index] = { rgba: e.rgba as Uint8ClampedArray<ArrayBuffer> };
     },
-  });
+    {
+      backend: options.backend,
+      hooks: {
+        frameCache: false,
+        onTiming: (stage, ms) => {
+          (times[stage] ??= []).push(ms);
+          sampleHeap();
+          if (stage.startsWith('create:')) created[stage.slice(7)] = gpuMemory();
+        },
+        onStage: (stage, phase) => {
+          sampleHeap();
+          if (phase === 'start') resetGpuPeak();
+          else {
+            const m = gpuMemory();
+            stages[stage] = { peakBytes: m.peakBytes, liveAtEnd: m.liveBytes };
+            resetGpuPeak();
+          }
+        },
+        ...(options.directionBatch ? { directionBatch: options.directionBatch } : {}),
+        ...(options.directionCompact !== undefined ? { directionCompact: options.directionCompact } : {}),
+        ...(options.keepWarm !== undefined ? { keepWarm: options.keepWarm } : {}),
+        ...(options.gpuLatents !== undefined ? { gpuLatents: options.gpuLatents } : {}),
+        ...(options.syncGpu ? { syncGpu: true } : {}),
+        ...(options.gpuBufferCache ? { gpuBufferCache: options.gpuBufferCache } : {}),
+      },
+    },
+  );
   const wallMs = performance.now() - start;
   let videoMs: number | undefined;
   let videoCodec: string | undefined;
@@ -260,7 +281,18 @@ async function runBench(request: Partial<RenderRequest>, options: BenchOptions) 
     videoMs = performance.now() - t;
     videoCodec = video.codec;
   }
-  return { backend: result.backend, wallMs, times, stages, created, gpuBefore: before, gpuAfter: gpuMemory(), heapPeak, videoMs, videoCodec };
+  return {
+    backend: result.backend,
+    wallMs,
+    times,
+    stages,
+    created,
+    gpuBefore: before,
+    gpuAfter: gpuMemory(),
+    heapPeak,
+    videoMs,
+    videoCodec,
+  };
 }
 
 Object.assign(window, { runParity, runPlain, runBench, referenceIndex: index, engineRender: render });

@@ -10,7 +10,15 @@
 import type { Backend } from '../../src/shared/events';
 import type { BundleManifest, ComponentName } from '../../src/shared/manifest';
 import { bundleSizes } from '../../src/shared/manifest';
-import { createSession, createGraphSession, type FileReader, type OrtSession, type SessionSetup, type SessionPhaseTimer } from '../runtime/ort';
+import {
+  createSession,
+  createGraphSession,
+  type FileReader,
+  type OrtSession,
+  type SessionSetup,
+  type SessionPhaseTimer,
+} from '../runtime/ort';
+import { gpuDevice, gpuGeneration } from '../runtime/gpu-device';
 
 export const KEEP_WARM_BYTES = 256 * 2 ** 20;
 
@@ -21,6 +29,8 @@ export const KEEP_WARM_BYTES = 256 * 2 ** 20;
 const CPU_NODES: Partial<Record<ComponentName, readonly string[]>> = { clip: ['node_embedding'], t5: ['node_embedding'] };
 
 const warm = new Map<string, Promise<OrtSession>>();
+/** The GPU device the warm sessions were made on: a new device (after a loss) makes them useless. */
+let warmDevice = 0;
 
 export interface StageSessions {
   /** Whether this bundle's sessions stay open between jobs. */
@@ -44,6 +54,19 @@ export interface StageSessionOptions {
   onPhase?(component: ComponentName, phase: 'read' | 'create', ms: number): void;
 }
 
+/** Drops warm sessions made on a GPU device that is gone (lost, or dropped after running out of memory). */
+async function forgetStaleSessions(backend: Backend): Promise<void> {
+  if (backend !== 'webgpu') return;
+  await gpuDevice();
+  if (gpuGeneration() === warmDevice) return;
+  warmDevice = gpuGeneration();
+  for (const [key, entry] of warm)
+    if (!key.startsWith('wasm:') && !key.startsWith('graph:wasm:')) {
+      warm.delete(key);
+      void entry.then((s) => s.release()).catch(() => undefined);
+    }
+}
+
 function memo(key: string, make: () => Promise<OrtSession>): Promise<OrtSession> {
   let entry = warm.get(key);
   if (!entry) {
@@ -54,9 +77,15 @@ function memo(key: string, make: () => Promise<OrtSession>): Promise<OrtSession>
   return entry;
 }
 
-export function stageSessions(manifest: BundleManifest, read: FileReader, backend: Backend, options: StageSessionOptions = {}): StageSessions {
+export function stageSessions(
+  manifest: BundleManifest,
+  read: FileReader,
+  backend: Backend,
+  options: StageSessionOptions = {},
+): StageSessions {
   const keepWarm = options.keepWarm ?? bundleSizes(manifest).total <= KEEP_WARM_BYTES;
-  const setupKey = (setup: SessionSetup) => JSON.stringify([setup.gpuOutputs ?? false, setup.graphCapture ?? false, setup.bufferCache ?? null]);
+  const setupKey = (setup: SessionSetup) =>
+    JSON.stringify([setup.gpuOutputs ?? false, setup.graphCapture ?? false, setup.bufferCache ?? null]);
   const make = (component: ComponentName, own: SessionSetup) => {
     const cpuNodes = CPU_NODES[component];
     const setup = { ...(cpuNodes ? { cpuNodes } : {}), ...options.setup, ...own };
@@ -65,18 +94,20 @@ export function stageSessions(manifest: BundleManifest, read: FileReader, backen
   };
   return {
     keepWarm,
-    open(component, setup = {}) {
+    async open(component, setup = {}) {
       if (!keepWarm) return make(component, setup);
-      return memo(`${manifest.version}:${backend}:${component}:${setupKey({ ...options.setup, ...setup })}`, () => make(component, setup));
+      await forgetStaleSessions(backend);
+      return memo(`${backend}:${manifest.version}:${component}:${setupKey({ ...options.setup, ...setup })}`, () => make(component, setup));
     },
     async close(_component, session) {
       if (!keepWarm) await session.release();
     },
-    graph(key, build, own = {}) {
+    async graph(key, build, own = {}) {
       const setup = { ...options.setup, ...own };
       // Released with its stage when the bundle is not kept warm: while any session is open on the
       // device, ORT keeps a released session's buffers in its cache instead of destroying them.
       if (!keepWarm) return createGraphSession(build(), backend, setup);
+      await forgetStaleSessions(backend);
       return memo(`graph:${backend}:${key}:${setupKey(setup)}`, () => createGraphSession(build(), backend, setup));
     },
     async closeGraph(session) {

@@ -1,22 +1,77 @@
-// The only owner of onnxruntime-web: environment, execution-provider choice, sessions, tensors.
-// Import this module before anything that imports @huggingface/transformers: transformers points
-// ORT's wasm at a CDN unless wasmPaths is already set, and the app must never reach a CDN.
-import * as ort from 'onnxruntime-web/webgpu';
-import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+// The only owner of onnxruntime-web: which build runs, environment, sessions, tensors.
+//
+// Two builds of the same native WebGPU execution provider (docs/runtime.md):
+// - `jspi` (Chromium 137+, where WebAssembly.Suspending exists) takes Blob external data and streams
+//   it one initializer at a time into GPU buffers: a component's weights never sit whole in this
+//   worker's memory, so the 12B model can be loaded.
+// - `asyncify` (every other WebGPU or wasm browser) turns every external-data Blob into an
+//   ArrayBuffer first: all weights in JS memory. It is refused components above ASYNCIFY_WEIGHT_BUDGET.
+import type * as OrtApi from 'onnxruntime-web/webgpu';
+import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import jspiWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
 import type { Backend } from '../../src/shared/events';
 import type { BundleComponent, BundleFile } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
+import { gpuDevice, guardGpu } from './gpu-device';
 
-ort.env.wasm.wasmPaths = { wasm: ortWasmUrl };
+export type OrtBuild = 'jspi' | 'asyncify';
+
+/** Whether this browser can run the jspi build (JavaScript Promise Integration). */
+export const hasJspi = (): boolean => typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function';
+
+/** jspi where it runs; `?ort=asyncify` (or `jspi`) on the page's or worker's URL forces one (tests, diagnostics). */
+function chooseOrtBuild(): OrtBuild {
+  const forced = new URLSearchParams(self.location.search).get('ort');
+  if (forced === 'asyncify' || forced === 'jspi') return forced;
+  return hasJspi() ? 'jspi' : 'asyncify';
+}
+
+/**
+ * The most a component's weights may weigh on the asyncify build, which holds them all in JS memory
+ * while the session is made (measured: 1.8-2.0 bytes of page memory per byte of weights). Above it the
+ * session is refused with a message instead of a crashed tab.
+ */
+export const ASYNCIFY_WEIGHT_BUDGET = 2 * 2 ** 30;
+
+let wasmMemory: WebAssembly.Memory | undefined;
+/**
+ * Remembers the Memory that ORT's wasm imports (emscripten creates it in JS and passes it in), so the
+ * wasm heap's size can be reported. Only looks; nothing is changed.
+ */
+function watchWasmMemory(): void {
+  const seen = (imports: WebAssembly.Imports | undefined) => {
+    for (const module of Object.values(imports ?? {}))
+      for (const value of Object.values(module)) if (value instanceof WebAssembly.Memory) wasmMemory = value;
+  };
+  const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (...args: unknown[]) => Promise<unknown>;
+  const instantiateStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly) as (...args: unknown[]) => Promise<unknown>;
+  Object.assign(WebAssembly, {
+    instantiate: (source: unknown, imports?: WebAssembly.Imports) => (seen(imports), instantiate(source, imports)),
+    instantiateStreaming: (source: unknown, imports?: WebAssembly.Imports) => (seen(imports), instantiateStreaming(source, imports)),
+  });
+}
+watchWasmMemory();
+
+export const ortBuild: OrtBuild = chooseOrtBuild();
+if (ortBuild === 'jspi' && !hasJspi())
+  throw new AppError('BackendFailed', 'The jspi build of onnxruntime-web was asked for, but this browser has no JSPI.');
+const ort: typeof OrtApi = ortBuild === 'jspi' ? await import('onnxruntime-web/jspi') : await import('onnxruntime-web/webgpu');
+
+ort.env.wasm.wasmPaths = { wasm: ortBuild === 'jspi' ? jspiWasmUrl : asyncifyWasmUrl };
 ort.env.logLevel = 'error';
 // Threaded wasm needs SharedArrayBuffer, i.e. a cross-origin isolated page.
 ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
 
 export { ort };
-export type OrtSession = ort.InferenceSession;
-export type OrtTensor = ort.Tensor;
+export type OrtSession = OrtApi.InferenceSession;
+export type OrtTensor = OrtApi.Tensor;
 
-/** Reads a bundle file's bytes; the store implements it over IndexedDB, tests over URLs. */
+/** The size of onnxruntime-web's wasm heap (one per page, never shrunk): 0 before its first session. */
+export function wasmHeapBytes(): number {
+  return wasmMemory?.buffer.byteLength ?? 0;
+}
+
+/** Reads a bundle file's bytes; the store implements it over IndexedDB (Blobs), tests over URLs. */
 export type FileReader = (file: BundleFile) => Promise<Uint8Array | Blob>;
 
 /** Session options beyond the backend: where outputs stay, and WebGPU graph capture. */
@@ -27,15 +82,15 @@ export interface SessionSetup {
   graphCapture?: boolean;
   /**
    * WebGPU: what ORT does with a storage buffer it frees ('bucket', its default, keeps it for reuse;
-   * 'disabled' destroys it). ORT reads it when it creates its device, i.e. at the page's first WebGPU
-   * session; later sessions cannot change it.
+   * 'disabled' destroys it). ORT reads it when it first sees a device; later sessions on that device
+   * cannot change it.
    */
   bufferCache?: 'disabled' | 'lazyRelease' | 'simple' | 'bucket';
   /**
    * WebGPU: nodes to run on the CPU. Used for the text encoders' token-embedding Gather: its table
-   * then stays in CPU memory instead of being uploaded (ORT uploads each initializer through a
-   * staging buffer of its own size, so the largest table set the stage's GPU peak), and the lookup
-   * of a few dozen rows costs nothing on the CPU.
+   * then stays in CPU memory (ORT's wasm heap) instead of being uploaded (ORT uploads each initializer
+   * through a staging buffer of its own size, so the largest table set the stage's GPU peak), and the
+   * lookup of a few dozen rows costs nothing on the CPU.
    */
   cpuNodes?: readonly string[];
 }
@@ -43,22 +98,39 @@ export interface SessionSetup {
 /** Where a session's time went while it was being made: reading the bundle's bytes, then creating it. */
 export type SessionPhaseTimer = (phase: 'read' | 'create', ms: number) => void;
 
-function ortOptions(backend: Backend, setup: SessionSetup): ort.InferenceSession.SessionOptions {
-  // onnxruntime-web reads enableGraphCapture and the cache modes only when the EP is given as an object.
-  const webgpu: ort.InferenceSession.WebGpuExecutionProviderOption & { storageBufferCacheMode?: string; forceCpuNodeNames?: readonly string[] } = {
-    name: 'webgpu',
-  };
+async function ortOptions(backend: Backend, setup: SessionSetup): Promise<OrtApi.InferenceSession.SessionOptions> {
+  if (backend !== 'webgpu') return { executionProviders: [backend], graphOptimizationLevel: 'all' };
+  // onnxruntime-web reads the device, enableGraphCapture and the cache modes only when the EP is an object.
+  const webgpu: OrtApi.InferenceSession.WebGpuExecutionProviderOption & {
+    device?: GPUDevice;
+    storageBufferCacheMode?: string;
+    forceCpuNodeNames?: readonly string[];
+  } = { name: 'webgpu', device: await gpuDevice() };
   if (setup.bufferCache) webgpu.storageBufferCacheMode = setup.bufferCache;
   if (setup.cpuNodes?.length) webgpu.forceCpuNodeNames = setup.cpuNodes;
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: [backend === 'webgpu' ? webgpu : backend], graphOptimizationLevel: 'all' };
-  if (backend === 'webgpu' && setup.gpuOutputs)
+  const options: OrtApi.InferenceSession.SessionOptions = { executionProviders: [webgpu], graphOptimizationLevel: 'all' };
+  if (setup.gpuOutputs)
     options.preferredOutputLocation =
       setup.gpuOutputs === true ? 'gpu-buffer' : Object.fromEntries(setup.gpuOutputs.map((name) => [name, 'gpu-buffer' as const]));
-  if (backend === 'webgpu' && setup.graphCapture) options.enableGraphCapture = true;
+  if (setup.graphCapture) options.enableGraphCapture = true;
   return options;
 }
 
-/** Creates a session for a bundle component on one backend, with its weights as external data. */
+/** Runs ORT work on the backend: on WebGPU under error scopes, so a GPU failure ends it in words. */
+const onBackend = <T>(backend: Backend, what: string, work: () => Promise<T>): Promise<T> =>
+  backend === 'webgpu' ? guardGpu(what, work) : work();
+
+/** Sessions made for WebGPU: their runs go through guardGpu. */
+const onWebGpu = new WeakSet<OrtSession>();
+const track = (backend: Backend, session: OrtSession) => (backend === 'webgpu' && onWebGpu.add(session), session);
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+/**
+ * Creates a session for a bundle component on one backend, with its weights as external data. On the
+ * jspi build the stored Blobs go to ORT as they are (streamed per initializer); only the graph itself
+ * is read into memory.
+ */
 export async function createSession(
   component: BundleComponent,
   read: FileReader,
@@ -66,28 +138,36 @@ export async function createSession(
   setup: SessionSetup = {},
   onPhase?: SessionPhaseTimer,
 ): Promise<OrtSession> {
+  const weights = component.external_data.reduce((n, f) => n + f.bytes, 0);
+  if (ortBuild === 'asyncify' && weights > ASYNCIFY_WEIGHT_BUDGET)
+    throw new AppError(
+      'BackendFailed',
+      `This model's ${component.graph.path.split('/')[0]} weighs ${gib(weights)}; this browser's onnxruntime build would hold all of it ` +
+        `in the page's memory (at most ${gib(ASYNCIFY_WEIGHT_BUDGET)}). Use a Chromium-based browser, version 137 or newer, which streams weights to the GPU.`,
+    );
   let start = performance.now();
   const [graph, ...shards] = await Promise.all([read(component.graph), ...component.external_data.map(read)]);
   const graphBytes = graph instanceof Blob ? new Uint8Array(await graph.arrayBuffer()) : graph!;
-  const externalData = await Promise.all(
-    component.external_data.map(async (file, i) => {
-      const data = shards[i]!;
-      // The graph names each shard by its basename (docs/bundle-format.md).
-      return { path: file.path.split('/').pop()!, data: data instanceof Blob ? new Uint8Array(await data.arrayBuffer()) : data };
-    }),
-  );
+  // The graph names each shard by its basename (docs/bundle-format.md). A Blob is never read here: the
+  // jspi build streams it, the asyncify build reads it whole itself (it cannot do otherwise).
+  const externalData = component.external_data.map((file, i) => ({ path: file.path.split('/').pop()!, data: shards[i]! }));
   onPhase?.('read', performance.now() - start);
   start = performance.now();
   try {
-    return await ort.InferenceSession.create(graphBytes, { ...ortOptions(backend, setup), externalData });
+    const options = { ...(await ortOptions(backend, setup)), externalData };
+    return track(
+      backend,
+      await onBackend(backend, `loading ${component.graph.path}`, () => ort.InferenceSession.create(graphBytes, options)),
+    );
   } finally {
     onPhase?.('create', performance.now() - start);
   }
 }
 
 /** A session for a graph built at run time (workers/pipeline/latent-graphs.ts). */
-export function createGraphSession(model: Uint8Array, backend: Backend, setup: SessionSetup = {}): Promise<OrtSession> {
-  return ort.InferenceSession.create(model, ortOptions(backend, setup));
+export async function createGraphSession(model: Uint8Array, backend: Backend, setup: SessionSetup = {}): Promise<OrtSession> {
+  const options = await ortOptions(backend, setup);
+  return track(backend, await onBackend(backend, 'preparing the latent graphs', () => ort.InferenceSession.create(model, options)));
 }
 
 export function tensorF32(data: Float32Array, dims: readonly number[]): OrtTensor {
@@ -98,10 +178,8 @@ export function tensorI64(data: BigInt64Array, dims: readonly number[]): OrtTens
   return new ort.Tensor('int64', data, dims);
 }
 
-/** The GPU device onnxruntime-web's WebGPU backend runs on (only after a WebGPU session exists). */
-export async function ortGpuDevice(): Promise<GPUDevice> {
-  return (await ort.env.webgpu.device) as GPUDevice;
-}
+/** The GPU device onnxruntime-web's WebGPU sessions run on (ours: gpu-device.ts). */
+export const ortGpuDevice = gpuDevice;
 
 /**
  * A float32 tensor in a GPU buffer of ORT's device, uploaded once (fixed feeds, noise): feeding it
@@ -112,7 +190,11 @@ export function gpuTensorF32(device: GPUDevice, data: Float32Array, dims: readon
   const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
   const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-  return ort.Tensor.fromGpuBuffer(buffer as unknown as ort.Tensor.GpuBufferType, { dataType: 'float32', dims, dispose: () => buffer.destroy() });
+  return ort.Tensor.fromGpuBuffer(buffer as unknown as OrtApi.Tensor.GpuBufferType, {
+    dataType: 'float32',
+    dims,
+    dispose: () => buffer.destroy(),
+  });
 }
 
 /** Overwrites a gpuTensorF32's contents (same size), ordered before any later run on the queue. */
@@ -126,14 +208,16 @@ export async function runSession(
   feeds: Record<string, OrtTensor>,
   names: readonly string[],
 ): Promise<Record<string, OrtTensor>> {
-  const results = await session.run(feeds, names as string[]);
+  const run = () => session.run(feeds, names as string[]);
+  const results = onWebGpu.has(session) ? await guardGpu('running the model', run) : await run();
   for (const name of names) if (!results[name]) throw new AppError('Internal', `the model gave no "${name}" output`);
   return results;
 }
 
 /** A tensor's float32 data on the CPU (reads a GPU tensor back). */
 export async function readF32(tensor: OrtTensor): Promise<Float32Array> {
-  return (await tensor.getData()) as Float32Array;
+  const read = async () => (await tensor.getData()) as Float32Array;
+  return tensor.location === 'gpu-buffer' ? guardGpu('reading a result from the GPU', read) : read();
 }
 
 /** Runs a session and returns the named outputs as float32 arrays (read back to the CPU). */
