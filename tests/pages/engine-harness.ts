@@ -6,6 +6,7 @@ import type { RenderRequest } from '../../src/shared/request';
 import { DEFAULT_REQUEST } from '../../src/shared/request';
 import { trackGpuMemory, gpuMemory, resetGpuPeak } from '../../workers/runtime/gpu-memory';
 import { ortBuild } from '../../workers/runtime/ort';
+import { gpuDevice } from '../../workers/runtime/gpu-device';
 
 // Count WebGPU buffer bytes before onnxruntime-web creates its device.
 trackGpuMemory();
@@ -295,5 +296,29 @@ async function runBench(request: Partial<RenderRequest>, options: BenchOptions) 
   };
 }
 
-Object.assign(window, { runParity, runPlain, runBench, referenceIndex: index, engineRender: render });
+/**
+ * A WebGPU job whose GPU device is destroyed when its first denoising step starts (as a driver reset or
+ * a crashed GPU process would), then the same job again: the first must end in words, the second run.
+ */
+async function runLosingDevice(request: Partial<RenderRequest>) {
+  const full = { ...DEFAULT_REQUEST, width: 64, height: 64, ...request };
+  let lost: { name: string; message: string } | undefined;
+  try {
+    await render(
+      'lose-device',
+      MANIFEST,
+      full,
+      (e) => {
+        if (e.type === 'progress' && e.stage === 'denoise' && e.done === 0) void gpuDevice().then((d) => d.destroy());
+      },
+      { backend: 'webgpu', hooks: { frameCache: false } },
+    );
+  } catch (error) {
+    lost = { name: (error as Error).name, message: (error as Error).message };
+  }
+  const next = await render('after-loss', MANIFEST, full, () => undefined, { backend: 'webgpu', hooks: { frameCache: false } });
+  return { lost, next: { backend: next.backend, frames: next.frames.length } };
+}
+
+Object.assign(window, { runLosingDevice, runParity, runPlain, runBench, referenceIndex: index, engineRender: render });
 document.getElementById('status')!.textContent = 'ready';
