@@ -59,6 +59,8 @@ export interface AssemblyPlan {
   /** Bytes of it already in the store (a stopped assembly resumes). */
   cachedBytes: number;
   byComponent: Record<ComponentName, { url: string; downloadBytes: number; storedBytes: number }>;
+  /** Bytes of the largest single tensor (the template's layouts); absent when the template could not be read. */
+  largestTensorBytes?: number;
   /** Already assembled and complete in the store: nothing to do. */
   complete: boolean;
   estimate?: StorageEstimate;

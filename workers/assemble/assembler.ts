@@ -666,6 +666,8 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
     bundleId: source.id,
     displayName: source.display_name,
     ...n,
+    // For the preflight (src/shared/preflight.ts): each tensor becomes one GPU buffer.
+    largestTensorBytes: COMPONENT_NAMES.reduce((m, c) => p.template.layouts[c].tensors.reduce((k, t) => Math.max(k, t.bytes), m), 0),
     complete: !!committed && n.cachedBytes === n.storedBytes && committed.manifestUrl === assembledManifestUrl(source.id),
     ...(estimate ? { estimate } : {}),
     fits: fitsQuota(n.storedBytes - n.cachedBytes + stagedPeak, estimate).fits,
