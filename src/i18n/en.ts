@@ -142,7 +142,6 @@ export const en = {
     sizeBefore: (size: string) => `Download size: ${size}`,
     sizePartial: (left: string, stored: string) => `Still to download: ${left} (${stored} already stored)`,
     sizeStored: (size: string) => `Size on this device: ${size}`,
-    noRoom: (need: string, free: string) => `Not enough free space: the download needs ${need}, the browser allows ${free} more.`,
     component: { clip: 'CLIP text encoder', t5: 'T5 text encoder', transformer: 'Transformer', decoder: 'Image decoder' },
     download: 'Download',
     downloading: (done: string, total: string) => `Downloading: ${done} of ${total}`,
@@ -170,12 +169,6 @@ export const en = {
       accept: 'I have read the licence and accept it',
       acceptFirst: 'Accept the licence to enable the download.',
       gpuNeed: (size: string) => `GPU memory it needs: about ${size} (an estimate for its largest stage).`,
-      gpuHave: (size: string) =>
-        `Browsers do not say how much memory a GPU has, so this cannot be checked before a run. The largest single buffer this GPU allows: ${size}.`,
-      gpuHaveUnknown:
-        'Browsers do not say how much memory a GPU has, and this one does not report its largest buffer either, so this cannot be checked before a run.',
-      gpuNone: 'WebGPU is not available here: this model needs a GPU.',
-      gpuChecking: 'Checking this device…',
       assemble: 'Fetch and assemble',
       assembling: (done: string, total: string) => `Downloading and assembling: ${done} of ${total}`,
       assembled: 'Assembled and stored on this device.',
@@ -209,6 +202,7 @@ export const en = {
   preflight: {
     refuse: 'This device cannot take this model, so nothing is downloaded:',
     warn: 'Before you download:',
+    refusedButton: 'Not on this device: see why above.',
     checking: 'Checking what this device can take…',
     /** One finding in words; `bytes` formats a size in this language's units. */
     reason: (r: PreflightReason, bytes: (n: number) => string): string => {

@@ -136,7 +136,6 @@ export const ko: Messages = {
     sizeBefore: (size) => `내려받을 크기: ${size}`,
     sizePartial: (left, stored) => `남은 다운로드: ${left} (${stored}는 이미 저장됨)`,
     sizeStored: (size) => `이 기기에 저장된 크기: ${size}`,
-    noRoom: (need, free) => `저장 공간이 부족합니다. 다운로드에 ${need}가 필요한데 브라우저는 ${free}만 더 허용합니다.`,
     component: { clip: 'CLIP 텍스트 인코더', t5: 'T5 텍스트 인코더', transformer: '트랜스포머', decoder: '이미지 디코더' },
     download: '내려받기',
     downloading: (done, total) => `내려받는 중: ${total} 중 ${done}`,
@@ -164,12 +163,6 @@ export const ko: Messages = {
       accept: '라이선스를 읽었으며 동의합니다',
       acceptFirst: '라이선스에 동의해야 내려받을 수 있습니다.',
       gpuNeed: (size) => `필요한 GPU 메모리: 약 ${size} (가장 큰 단계의 추정치).`,
-      gpuHave: (size) =>
-        `브라우저는 GPU 메모리 용량을 알려 주지 않으므로 실행 전에 확인할 수 없습니다. 이 GPU가 허용하는 가장 큰 단일 버퍼: ${size}.`,
-      gpuHaveUnknown:
-        '브라우저는 GPU 메모리 용량을 알려 주지 않고, 이 GPU는 가장 큰 버퍼 크기도 알려 주지 않아 실행 전에 확인할 수 없습니다.',
-      gpuNone: '이곳에서는 WebGPU를 쓸 수 없습니다. 이 모델은 GPU가 필요합니다.',
-      gpuChecking: '이 기기를 확인하는 중…',
       assemble: '내려받아 조립',
       assembling: (done, total) => `내려받아 조립하는 중: ${total} 중 ${done}`,
       assembled: '조립하여 이 기기에 저장했습니다.',
@@ -203,6 +196,7 @@ export const ko: Messages = {
   preflight: {
     refuse: '이 기기에서는 이 모델을 쓸 수 없어 아무것도 내려받지 않습니다:',
     warn: '내려받기 전에:',
+    refusedButton: '이 기기에서는 안 됩니다. 이유는 위에 있습니다.',
     checking: '이 기기가 감당할 수 있는지 확인하는 중…',
     reason: (r, bytes) => {
       switch (r.kind) {

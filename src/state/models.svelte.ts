@@ -1,9 +1,10 @@
 // Which model is in use, what this device can do, and (through the store) what is downloaded.
 import type { GeneratorClient } from '../client/generator-client';
 import type { BundleInfo, BundleSource, DeviceReport, JobId } from '../shared/api';
-import type { BundleManifest } from '../shared/manifest';
+import { bundleFiles, type BundleManifest } from '../shared/manifest';
 import type { GeneratorEvent } from '../shared/events';
-import type { DownloadPlan, StorageReport, StoredBundle } from '../shared/store-api';
+import type { DownloadPlan, StorageEstimate, StorageReport, StoredBundle } from '../shared/store-api';
+import { preflight, type MachineFacts, type Preflight } from '../shared/preflight';
 import { BUILT_IN_BUNDLE } from '../shared/models';
 import { AppError, isAbort } from '../shared/errors';
 import { absoluteUrl, parseModelList, parsePasted, parseSource, SourceError, type ModelEntry } from '../shared/sources';
@@ -24,6 +25,11 @@ export interface ShownSourceProblem {
 
 function shownProblem(error: unknown): ShownSourceProblem | null {
   return error instanceof SourceError ? { problem: error.problem, at: error.at, detail: error.message } : null;
+}
+
+/** navigator.deviceMemory (GB, coarse), where the browser has it. */
+function deviceMemoryGb(): number | undefined {
+  return (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
 }
 
 /** The app's root, against which the model list's relative URLs (and pasted text's) resolve. */
@@ -76,9 +82,24 @@ export class Models {
         ? (this.chosenSource?.opened?.info ?? null)
         : this.builtIn,
   );
-  readonly verdict: DeviceVerdict | null = $derived(
-    this.device ? deviceVerdict(this.device, this.activeInfo, (navigator as Navigator & { deviceMemory?: number }).deviceMemory) : null,
-  );
+  readonly verdict: DeviceVerdict | null = $derived(this.device ? deviceVerdict(this.device, this.activeInfo, deviceMemoryGb()) : null);
+  /**
+   * Whether this machine can take the checked bundle, before it is downloaded. A manifest lists files,
+   * not tensors: its largest file only bounds its largest tensor, so that check can only warn.
+   */
+  readonly bundlePreflight: Preflight | null = $derived.by(() => {
+    const info = this.custom;
+    if (!info) return null;
+    const plan = this.plan;
+    const toStore = plan?.downloadBytes ?? info.totalBytes;
+    const needs = {
+      largestFileBytes: Math.max(0, ...bundleFiles(info.manifest).map((f) => f.bytes)),
+      stageBytes: Math.max(0, ...Object.values(info.bytesByComponent)),
+      downloadBytes: toStore,
+      storeBytes: toStore,
+    };
+    return preflight(needs, { ...this.machineFacts(plan?.estimate), persisted: plan?.persisted ?? this.storage?.persisted });
+  });
   /** The checked bundle as the store holds it, if it does. */
   readonly stored = $derived(this.storage?.bundles.find((b) => this.custom && b.id === this.custom.manifest.id) ?? null);
 
@@ -218,6 +239,31 @@ export class Models {
     if (this.choice === 'source' && this.chosenSource === model) this.use('builtin');
     await model.remove();
     await this.refreshStorage();
+  }
+
+  /** What the browser reveals of this machine (`estimate`: a fresher one than the storage report's). */
+  machineFacts(estimate?: StorageEstimate): MachineFacts {
+    return {
+      device: this.device,
+      estimate: estimate ?? this.storage?.estimate,
+      persisted: this.storage?.persisted,
+      deviceMemoryGb: deviceMemoryGb(),
+    };
+  }
+
+  /**
+   * Whether this machine can take a listed or pasted model, said before its licence is accepted: its
+   * largest tensor (exact, from the template once the plan has read it) and what it must store.
+   */
+  preflightFor(model: SourceModel): Preflight {
+    const plan = model.plan;
+    const needs = {
+      largestTensorBytes: plan?.largestTensorBytes,
+      stageBytes: model.source.gpu_memory_bytes,
+      downloadBytes: plan?.downloadBytes ?? model.sizes.total,
+      storeBytes: plan ? plan.storedBytes - plan.cachedBytes : model.sizes.total,
+    };
+    return preflight(needs, this.machineFacts(plan?.estimate));
   }
 
   /** The assembled bundle of `model` as the store holds it, complete, if it does. */

@@ -1,7 +1,10 @@
 // The model list (public/models/sources.json) in the model panel, in Debian's Chromium: what the
 // FLUX.1-schnell entry says before anything is fetched, the licence gate, the paste field's checks.
-import { test, expect, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { test, expect, chromium, type Page } from '@playwright/test';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
 
 const LIST = JSON.parse(readFileSync(new URL('../../public/models/sources.json', import.meta.url), 'utf8')) as {
   models: Record<string, unknown>[];
@@ -57,8 +60,17 @@ test('the list shows FLUX.1-schnell from public files: exact URLs, sizes, licenc
   await expect(licence.getByRole('link')).toHaveAttribute('href', FLUX.license.url as string);
 
   await expect(card.getByTestId('source-gpu')).toContainText('GPU memory it needs: about 13.7 GB');
-  // SwiftShader reports its buffer limit, never its memory: the panel says it cannot check.
-  await expect(card.getByTestId('source-gpu')).toContainText(/Browsers do not say how much memory a GPU has|WebGPU is not available here/);
+  // The preflight, before the licence: SwiftShader reports its buffer limit (1 GiB), never its memory,
+  // and Chrome reports the same capped quota (usage + 10 GiB) in every window: warnings, with numbers.
+  const preflight = card.getByTestId('source-preflight');
+  await expect(preflight).toHaveAttribute('data-level', 'warn');
+  await expect(preflight.locator('[data-kind=gpuMemory]')).toContainText(
+    'Its largest stage needs about 13.7 GB of GPU memory. Browsers do not say how much memory a GPU has',
+  );
+  await expect(preflight.locator('[data-kind=gpuMemory]')).toContainText('its largest buffer, 1.1 GB');
+  await expect(preflight.locator('[data-kind=roomUnknown]')).toContainText(
+    /^The model needs 1\d\.\d GB; the browser reports 10\.7 GB free/,
+  );
 
   // The button waits for the licence (the tokenizer files without a published hash are pinned on first fetch).
   const button = card.getByRole('button', { name: 'Fetch and assemble' });
@@ -218,4 +230,141 @@ test('an unreachable or broken model list is named; the built-in model stays usa
   await expect(page.getByTestId('list-problem')).toContainText('The model list has a mistake. An address is not an http or https URL.');
   await expect(page.getByTestId('list-problem')).toContainText('Where: models[1].components.transformer.url');
   await expect(page.getByTestId('source-flux1-schnell-q4-public')).toHaveCount(0);
+});
+
+// Issue 14: said before anything is fetched. The tiny fixture's template with one tensor raised past
+// SwiftShader's 1 GiB buffer limit (its shard grown to match), served beside the real one.
+const TINY_SOURCE = JSON.parse(readFileSync(new URL('../fixtures/assemble/tiny/source.json', import.meta.url), 'utf8')) as Record<
+  string,
+  any
+>;
+const TINY_TEMPLATE = readFileSync(new URL('../fixtures/assemble/tiny/template/template.json', import.meta.url), 'utf8');
+const OVERSIZED = 2 * 2 ** 30;
+
+function oversizedTemplate(): string {
+  const template = JSON.parse(TINY_TEMPLATE) as Record<string, any>;
+  const tensors = template.layouts.clip.tensors as { bytes: number; shard: number }[];
+  const largest = tensors.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  template.manifest.components.clip.external_data[largest.shard].bytes += OVERSIZED - largest.bytes;
+  largest.bytes = OVERSIZED;
+  return JSON.stringify(template);
+}
+
+test('a model whose largest tensor exceeds the GPU buffer limit is refused before anything is fetched, in words with numbers', async ({
+  page,
+  baseURL,
+}) => {
+  const fetched: string[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname.includes('/tests/fixtures/assemble/tiny/sources/')) fetched.push(request.url());
+  });
+  await page.route('**/tests/fixtures/assemble/tiny/template/oversized.json', (route) =>
+    route.fulfill({ contentType: 'application/json', body: oversizedTemplate() }),
+  );
+  await openApp(page);
+  await paste(
+    page,
+    JSON.stringify({ ...TINY_SOURCE, id: 'tiny-oversized', template: '/tests/fixtures/assemble/tiny/template/oversized.json' }),
+  );
+  const card = page.getByTestId('source-tiny-oversized');
+  const preflight = card.getByTestId('source-preflight');
+  await expect(preflight).toHaveAttribute('data-level', 'refuse');
+  await expect(preflight).toContainText('This device cannot take this model, so nothing is downloaded:');
+  await expect(preflight.locator('[data-kind=tensor]')).toHaveText(
+    'Its largest tensor is 2.1 GB, but this GPU allows at most 1.1 GB in one buffer (maxBufferSize), so it cannot load the model. Use a smaller model or another device.',
+  );
+  // Accepting the licence does not enable the button: the refusal says why.
+  const button = card.getByRole('button', { name: 'Fetch and assemble' });
+  await card.getByLabel('I have read the licence and accept it').check();
+  await expect(button).toBeDisabled();
+  await expect(button).toHaveAttribute('aria-describedby', 'pasted-tiny-oversized-preflight');
+  await expect(card).toContainText('Not on this device: see why above.');
+
+  // The unchanged tiny template passes (its largest tensor is 6.3 MB): only the template differs.
+  await paste(page, `${baseURL}/tests/fixtures/assemble/tiny/source.json`);
+  const tiny = page.getByTestId('source-tiny-random-flux-schnell-assembled');
+  await expect(tiny.getByTestId('source-stored')).toHaveText(/^Stored on this device: [\d.]+ MB$/);
+  await expect(tiny.getByTestId('source-preflight')).not.toHaveAttribute('data-level', 'refuse');
+  await tiny.getByLabel('I have read the licence and accept it').check();
+  await expect(tiny.getByRole('button', { name: 'Fetch and assemble' })).toBeEnabled();
+
+  await paste(
+    page,
+    JSON.stringify({ ...TINY_SOURCE, id: 'tiny-oversized', template: '/tests/fixtures/assemble/tiny/template/oversized.json' }),
+  );
+  await page.getByRole('button', { name: '한국어' }).click();
+  await expect(card.getByTestId('source-preflight').locator('[data-kind=tensor]')).toContainText(
+    '가장 큰 텐서가 2.1 GB인데 이 GPU는 버퍼 하나에 최대 1.1 GB(maxBufferSize)까지만 허용하므로',
+  );
+  expect(fetched).toEqual([]);
+});
+
+/**
+ * Chromium 138+ reports `usage + 10 GiB` as the quota in every window (normal and private), so
+ * neither a real quota nor a private window can be seen with the default flags. Without that
+ * "static quota" the browser reports what it enforces: measured here, a normal profile 162 GB
+ * (60 % of the disk), an off-the-record context (Playwright's newContext) 1.39 GB (part of RAM).
+ */
+const REAL_QUOTA_ARGS = [...CHROMIUM_ARGS, '--disable-features=StaticStorageQuota,IncognitoStaticStorageQuota'];
+
+test('a private window (newContext) gets its own plain message: FLUX cannot be stored, a small model lives in RAM', async ({ baseURL }) => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: REAL_QUOTA_ARGS });
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  try {
+    await openApp(page);
+    const quota = await page.evaluate(async () => (await navigator.storage.estimate()).quota ?? 0);
+    expect(quota, 'an off-the-record context is given part of RAM').toBeLessThan(12e9);
+    const flux = page.getByTestId('source-flux1-schnell-q4-public').getByTestId('source-preflight');
+    await expect(flux).toHaveAttribute('data-level', 'refuse');
+    await expect(flux.locator('[data-kind=privateNoRoom]')).toContainText(
+      /^This is a private window: what a site stores here, downloads included, is kept in memory \(RAM\) and dropped when the window closes, and the browser allows only [\d.]+ [GM]B\. The model needs 1\d\.\d GB, so it cannot be stored\. Open this page in a normal window\.$/,
+    );
+    await expect(flux.locator('[data-kind=noRoom]')).toHaveCount(0);
+    await expect(page.getByTestId('source-flux1-schnell-q4-public').getByRole('button', { name: 'Fetch and assemble' })).toBeDisabled();
+
+    await paste(page, `${baseURL}/tests/fixtures/assemble/tiny/source.json`);
+    const tiny = page.getByTestId('source-tiny-random-flux-schnell-assembled').getByTestId('source-preflight');
+    await expect(tiny).toHaveAttribute('data-level', 'warn');
+    await expect(tiny.locator('[data-kind=private]')).toContainText(
+      /^This is a private window: the model \([\d.]+ MB\) would be kept in memory \(RAM\)/,
+    );
+
+    await page.getByRole('button', { name: '한국어' }).click();
+    await expect(flux.locator('[data-kind=privateNoRoom]')).toContainText('시크릿(비공개) 창입니다.');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('a normal profile is not taken for a private window; a quota too small for the model refuses it with both numbers', async ({
+  baseURL,
+}) => {
+  const profile = mkdtempSync(join(tmpdir(), 'time-stream-profile-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: REAL_QUOTA_ARGS, baseURL });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await openApp(page);
+    const flux = page.getByTestId('source-flux1-schnell-q4-public').getByTestId('source-preflight');
+    // The disk's quota (here 162 GB): FLUX fits; no private-window message.
+    await expect(flux).toHaveAttribute('data-level', 'warn');
+    await expect(flux.locator('[data-kind^=private]')).toHaveCount(0);
+    await expect(flux.locator('[data-kind=notPersisted]')).toContainText('The browser has not promised to keep this site');
+
+    // The browser's own quota lowered to 10 GB (enforced, not only reported): FLUX's 13.9 GB does not fit.
+    const memory = await page.evaluate(() => (navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 0);
+    expect(memory * 2 ** 30, 'below a quarter of RAM a quota would look private').toBeLessThan(4 * 10e9);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL!).origin, quotaSize: 10e9 });
+    await openApp(page);
+    await expect(flux).toHaveAttribute('data-level', 'refuse');
+    await expect(flux.locator('[data-kind=noRoom]')).toHaveText(
+      /^Not enough storage: the model needs 1\d\.\d GB, the browser allows this site 10\.0 GB more\. Free some disk space or delete stored models\.$/,
+    );
+    await expect(flux.locator('[data-kind^=private]')).toHaveCount(0);
+    await expect(page.getByTestId('source-flux1-schnell-q4-public').getByRole('button', { name: 'Fetch and assemble' })).toBeDisabled();
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
 });
