@@ -147,9 +147,19 @@ const api = {
   /** Whether the store holds the bundle complete (a reused profile). */
   isStored: async (id: string) => (await store.findCachedBundle(assembledManifestUrl(id))) !== undefined,
 
-  /** Starts the assembly in the app's worker (comlink), as the model panel does; poll with assemblyStatus(). */
-  startAssembly(source: SourceDescription) {
-    worker = new Worker(new URL('../../workers/generator.worker.ts', import.meta.url), { type: 'module', name: 'generator' });
+  /**
+   * Starts the assembly in the app's worker (comlink), as the model panel does; poll with assemblyStatus().
+   * With `freeBytes`, the worker is real-size-worker.ts: the app's worker whose storage estimate reports
+   * that much room instead of Chrome's usage + 10 GiB cap (see there).
+   */
+  startAssembly(source: SourceDescription, freeBytes?: number) {
+    worker =
+      freeBytes === undefined
+        ? new Worker(new URL('../../workers/generator.worker.ts', import.meta.url), { type: 'module', name: 'generator' })
+        : new Worker(new URL('./real-size-worker.ts', import.meta.url), {
+            type: 'module',
+            name: `generator;free=${Math.floor(freeBytes)}`,
+          });
     // A worker that fails to load never answers comlink: end the assembly with its error instead.
     worker.addEventListener('error', (e) => {
       assembly.error = { name: 'WorkerError', message: e.message || 'the worker failed to load' };
@@ -198,6 +208,7 @@ const api = {
   async render(id: string, size: number, maxSequenceLength: number) {
     const out: {
       manifestBytes?: ReturnType<typeof bundleSizes>;
+      widths?: { t5: number; clip: number };
       t5?: ReturnType<typeof describe>;
       pooled?: ReturnType<typeof describe>;
       direction?: ReturnType<typeof describe>;
@@ -213,6 +224,11 @@ const api = {
       const cached = await store.openCachedBundle(assembledManifestUrl(id));
       bundle = { manifest: cached.manifest, read: cached.read, backend: 'webgpu' };
       out.manifestBytes = bundleSizes(cached.manifest);
+      // The contract's widths: T5's d_model (4096) and CLIP's hidden size (768) for FLUX.1-schnell.
+      out.widths = {
+        t5: Number(cached.manifest.components.t5.config.d_model),
+        clip: Number(cached.manifest.components.clip.config.hidden_size),
+      };
     } catch (error) {
       out.error = failure(error);
       return { ...out, marks, timings, peaks };
