@@ -289,7 +289,6 @@ try {
 
   // ---- 1. assemble through the app's worker (comlink), as the model panel does
   let assembly;
-  let workerHeapPeak = null;
   if (await page.evaluate((id) => window.realSize.isStored(id), source.id)) {
     say(`${clock()} the bundle is already stored in this profile: assembly skipped`);
   } else {
@@ -305,10 +304,6 @@ try {
     let lastPrint = 0;
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));
-      for (const w of page.workers()) {
-        const heap = await w.evaluate(() => performance.memory?.usedJSHeapSize ?? null).catch(() => null);
-        if (heap !== null) workerHeapPeak = Math.max(workerHeapPeak ?? 0, heap);
-      }
       const st = await page.evaluate(() => window.realSize.assemblyStatus());
       if (!st.running) {
         assembly = st;
@@ -332,7 +327,7 @@ try {
     say(
       `  storage (navigator.storage.estimate): peak ${gb(assembly.storagePeak)}, after ${gb(assembly.storageNow)} of a ${gb(assembly.quota)} quota; profile on disk so far: peak ${gb(Math.max(profilePeak, diskUsage(profile)))}`,
     );
-    say(`  JS heap peak: worker ${mb(workerHeapPeak)}, page ${mb(assembly.heap)}`);
+    say(`  JS heap: page ${mb(assembly.heap)}; the worker's is not measurable (performance.memory is not exposed in workers)`);
   }
   await page.evaluate(() => window.realSize.stopWorker());
 
@@ -388,7 +383,7 @@ try {
       .join(', ');
     const gpuKind = peak ? Object.entries(peak.byKind).find(([k]) => k.startsWith('gpu'))?.[1] : undefined;
     say(
-      `${label.padEnd(26)} | ${(stageWeights[stage] ? gb(stageWeights[stage]) : '').padEnd(8)} | ${(sessions ?? (stage === 'assemble' && !w ? 'skipped (stored)' : '')).padEnd(34)} | ${(runs ?? (w ? secs(w[1] - w[0]) + ' wall' : '')).padEnd(27)} | ${peak ? `${gb(peak.anonShmem)}; ${gb(peak.rss)}` : 'n/a'} | ${gb(gpuKind)} | ${stage === 'assemble' ? `worker ${mb(workerHeapPeak)}` : mb(p.heapPeak)} | ${p.gpuPeak !== undefined ? `${gb(p.gpuPeak)} / ${gb(p.gpuLiveAtEnd)}` : 'n/a'} | ${p.wasmPeak !== undefined ? mb(p.wasmPeak) : 'n/a'}`,
+      `${label.padEnd(26)} | ${(stageWeights[stage] ? gb(stageWeights[stage]) : '').padEnd(8)} | ${(sessions ?? (stage === 'assemble' && !w ? 'skipped (stored)' : '')).padEnd(34)} | ${(runs ?? (w ? secs(w[1] - w[0]) + ' wall' : '')).padEnd(27)} | ${peak ? `${gb(peak.anonShmem)}; ${gb(peak.rss)}` : 'n/a'} | ${gb(gpuKind)} | ${stage === 'assemble' ? 'worker: n/m' : mb(p.heapPeak)} | ${p.gpuPeak !== undefined ? `${gb(p.gpuPeak)} / ${gb(p.gpuLiveAtEnd)}` : 'n/a'} | ${p.wasmPeak !== undefined ? mb(p.wasmPeak) : 'n/a'}`,
     );
   }
   const total = peakBetween(started, Date.now());
