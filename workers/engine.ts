@@ -1,6 +1,6 @@
 // The engine's side of the worker contract: backend choice, bundle loading, jobs and cancel.
 import { transfer, releaseProxy } from 'comlink';
-import { ort, ortBuild, wasmHeapBytes, webGpuProblem } from './runtime/ort';
+import { ortBuild, ortThreads, wasmHeapBytes, webGpuProblem } from './runtime/ort';
 import { gpuInfo } from './runtime/gpu-device';
 import type { EngineApi, BundleSource, DeviceReport, JobId, RenderResult, BundleInfo } from '../src/shared/api';
 import type { Backend, EventSink, GeneratorEvent } from '../src/shared/events';
@@ -92,7 +92,7 @@ export const engine = {
       webgpu: false,
       shaderF16: false,
       crossOriginIsolated: self.crossOriginIsolated,
-      threads: ort.env.wasm.numThreads ?? 1,
+      threads: ortThreads,
       ortBuild,
       wasmHeapBytes: wasmHeapBytes(),
     };

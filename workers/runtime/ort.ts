@@ -53,16 +53,37 @@ function watchWasmMemory(): void {
 watchWasmMemory();
 
 export const ortBuild: OrtBuild = chooseOrtBuild();
-if (ortBuild === 'jspi' && !hasJspi())
-  throw new AppError('BackendFailed', 'The jspi build of onnxruntime-web was asked for, but this browser has no JSPI.');
-const ort: typeof OrtApi = ortBuild === 'jspi' ? await import('onnxruntime-web/jspi') : await import('onnxruntime-web/webgpu');
 
-ort.env.wasm.wasmPaths = { wasm: ortBuild === 'jspi' ? jspiWasmUrl : asyncifyWasmUrl };
-ort.env.logLevel = 'error';
-// Threaded wasm needs SharedArrayBuffer, i.e. a cross-origin isolated page.
-ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+/** Threads for wasm: threaded wasm needs SharedArrayBuffer, i.e. a cross-origin isolated page. */
+export const ortThreads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
 
-export { ort };
+let ortModule: typeof OrtApi | undefined;
+let loading: Promise<typeof OrtApi> | undefined;
+
+/**
+ * Loads the chosen build on first use. Not a top-level await: a module worker whose imports are still
+ * evaluating drops the messages it receives meanwhile (the page's first comlink call was lost).
+ */
+export function loadOrt(): Promise<typeof OrtApi> {
+  loading ??= (async () => {
+    if (ortBuild === 'jspi' && !hasJspi())
+      throw new AppError('BackendFailed', 'The jspi build of onnxruntime-web was asked for, but this browser has no JSPI.');
+    const module: typeof OrtApi = ortBuild === 'jspi' ? await import('onnxruntime-web/jspi') : await import('onnxruntime-web/webgpu');
+    module.env.wasm.wasmPaths = { wasm: ortBuild === 'jspi' ? jspiWasmUrl : asyncifyWasmUrl };
+    module.env.logLevel = 'error';
+    module.env.wasm.numThreads = ortThreads;
+    return (ortModule = module);
+  })();
+  loading.catch(() => (loading = undefined));
+  return loading;
+}
+
+/** The loaded build, for the synchronous tensor helpers (every job loads it before making tensors). */
+function ort(): typeof OrtApi {
+  if (!ortModule) throw new AppError('Internal', 'onnxruntime-web is used before loadOrt() finished.');
+  return ortModule;
+}
+
 export type OrtSession = OrtApi.InferenceSession;
 export type OrtTensor = OrtApi.Tensor;
 
@@ -154,10 +175,11 @@ export async function createSession(
   onPhase?.('read', performance.now() - start);
   start = performance.now();
   try {
+    await loadOrt();
     const options = { ...(await ortOptions(backend, setup)), externalData };
     return track(
       backend,
-      await onBackend(backend, `loading ${component.graph.path}`, () => ort.InferenceSession.create(graphBytes, options)),
+      await onBackend(backend, `loading ${component.graph.path}`, () => ort().InferenceSession.create(graphBytes, options)),
     );
   } finally {
     onPhase?.('create', performance.now() - start);
@@ -166,16 +188,17 @@ export async function createSession(
 
 /** A session for a graph built at run time (workers/pipeline/latent-graphs.ts). */
 export async function createGraphSession(model: Uint8Array, backend: Backend, setup: SessionSetup = {}): Promise<OrtSession> {
+  await loadOrt();
   const options = await ortOptions(backend, setup);
-  return track(backend, await onBackend(backend, 'preparing the latent graphs', () => ort.InferenceSession.create(model, options)));
+  return track(backend, await onBackend(backend, 'preparing the latent graphs', () => ort().InferenceSession.create(model, options)));
 }
 
 export function tensorF32(data: Float32Array, dims: readonly number[]): OrtTensor {
-  return new ort.Tensor('float32', data, dims);
+  return new (ort().Tensor)('float32', data, dims);
 }
 
 export function tensorI64(data: BigInt64Array, dims: readonly number[]): OrtTensor {
-  return new ort.Tensor('int64', data, dims);
+  return new (ort().Tensor)('int64', data, dims);
 }
 
 /** The GPU device onnxruntime-web's WebGPU sessions run on (ours: gpu-device.ts). */
@@ -190,7 +213,7 @@ export function gpuTensorF32(device: GPUDevice, data: Float32Array, dims: readon
   const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
   const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-  return ort.Tensor.fromGpuBuffer(buffer as unknown as OrtApi.Tensor.GpuBufferType, {
+  return ort().Tensor.fromGpuBuffer(buffer as unknown as OrtApi.Tensor.GpuBufferType, {
     dataType: 'float32',
     dims,
     dispose: () => buffer.destroy(),
