@@ -5,6 +5,7 @@ import { wrap, proxy, type Remote } from 'comlink';
 import type { GeneratorApi } from '../../src/shared/api';
 import { assembleBundle, planAssembly, type AssembleOptions } from '../../workers/assemble/assembler';
 import * as store from '../../workers/store/bundles';
+import * as db from '../../workers/store/shard-store';
 import { Sha256 } from '../../workers/store/sha256';
 import type { SourceDescription } from '../../src/shared/assemble-api';
 import type { GeneratorEvent } from '../../src/shared/events';
@@ -53,6 +54,42 @@ const api = {
   plan: (source: SourceDescription) => settle(() => planAssembly(source, api.options)),
   assemble: (source: SourceDescription, options: AssembleOptions = {}) =>
     settle(() => assembleBundle(source, (e) => events.push(e), { ...api.options, ...options })),
+
+  /** Bytes of every chunk record in the store (what IndexedDB holds for it, read directly). */
+  async chunkBytes() {
+    const sizes = await db.getChunkSizes([...(await db.getChunkedContents())]);
+    let n = 0;
+    for (const list of sizes.values()) for (const c of list) n += c.size;
+    return n;
+  },
+
+  /**
+   * Assembles while sampling, every few ms, the store's chunk bytes, its own accounting (the storage
+   * report's usedBytes) and navigator.storage.estimate()'s usage: the largest of each comes back.
+   */
+  async assembleSampled(source: SourceDescription, options: AssembleOptions = {}) {
+    const usage = async () => (await navigator.storage.estimate()).usage ?? 0;
+    const peak = { chunkBytes: 0, usedBytes: 0, usage: 0, usageBefore: await usage(), samples: 0 };
+    let sampling = true;
+    const sample = async () => {
+      const [chunks, report, used] = await Promise.all([api.chunkBytes(), store.storageReport(), usage()]);
+      peak.chunkBytes = Math.max(peak.chunkBytes, chunks);
+      peak.usedBytes = Math.max(peak.usedBytes, report.usedBytes);
+      peak.usage = Math.max(peak.usage, used);
+      peak.samples++;
+    };
+    const sampler = (async () => {
+      while (sampling) {
+        await sample();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const result = await api.assemble(source, options);
+    sampling = false;
+    await sampler;
+    await sample(); // the end state too
+    return { result, peak };
+  },
 
   /** Starts an assembly without waiting (cancel and reload tests). */
   start(source: SourceDescription) {

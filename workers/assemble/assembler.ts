@@ -5,11 +5,11 @@
  * 1. template.json is fetched; each source's header is read with HTTP Range requests; every layout
  *    entry is resolved and checked (layout.ts). Any problem stops here: nothing is written.
  * 2. Graphs and tokenizer files are downloaded by the store's downloader (verified, resumable).
- * 3. Each shard is produced in order, entry by entry (zero padding between): the source rows an
- *    entry needs are read in row chunks (one read ahead), converted (repack.ts) and written through
- *    the store in chunks while hashed (workers/store/generated.ts). A stopped shard resumes at its
- *    stored prefix: the layout maps that offset to an entry and a row, and only the rows from there
- *    are read again.
+ * 3. Each source is read once, front to back, and hashed as it streams; the tensors the layout needs
+ *    are converted (repack.ts) and written at their shard offsets as they pass (source-pass.ts,
+ *    scatter.ts). A stopped pass resumes at the last tensor boundary it recorded. Only when the
+ *    source's sha256 matches are its shards hashed (read back from the store) and committed;
+ *    otherwise what was written from it is deleted.
  * 4. The manifest (template manifest + shard sha256s + tokenizer files + version) is committed last.
  */
 import type { AssemblyPlan, AssemblyResult, SourceDescription, WeightSource } from '../../src/shared/assemble-api';
@@ -17,19 +17,18 @@ import { assembledManifestUrl } from '../../src/shared/assemble-api';
 import type { EventSink } from '../../src/shared/events';
 import { AppError } from '../../src/shared/errors';
 import { bundleSizes, COMPONENT_NAMES, type BundleFile, type BundleManifest, type ComponentName } from '../../src/shared/manifest';
-import { claimBundle, collectGarbage, estimateStorage, findCachedBundle, holdContents, safeSink } from '../store/bundles';
+import { claimBundle, collectGarbage, estimateStorage, findCachedBundle, safeSink } from '../store/bundles';
 import { abortError, downloadFile, unreachable } from '../store/downloader';
-import { generatedState, GeneratedWriter, type GeneratedState } from '../store/generated';
-import { backoffMs, parseContentRange } from '../store/http';
+import { generatedState } from '../store/generated';
 import { fitsQuota } from '../store/plan';
 import { formatBytes, RateMeter, Throttle } from '../store/progress';
 import { Sha256 } from '../store/sha256';
 import * as db from '../store/shard-store';
-import type { RowRun } from './flux-names';
-import { blobSource, readExact, readGguf, type ByteSource } from './gguf';
-import { assertTemplate, planComponent, sliceRuns, type PlannedEntry, type SourceTensor, type Template } from './layout';
-import { convertRows, f16ToF32, f32ToF16 } from './repack';
+import { readGguf, type ByteSource } from './gguf';
+import { assertTemplate, planComponent, type PlannedEntry, type SourceTensor, type Template } from './layout';
 import { readSafetensors } from './safetensors';
+import { resumeOffset, runSourcePass, type ShardTask } from './source-pass';
+import { keepPrefix, rangeSource, type Counter } from './stream';
 
 /** Bumped when the assembler would write different bytes for the same template and sources. */
 const ASSEMBLER_VERSION = 1;
@@ -38,14 +37,14 @@ export interface AssembleOptions {
   fetch?: typeof fetch;
   /** Largest chunk record (default 16 MiB, the store's). */
   chunkBytes?: number;
-  /** Source bytes asked for in one Range request (default 8 MiB; whole rows). */
+  /** Source bytes converted at once (default 8 MiB; whole rows). */
   readBytes?: number;
+  /** Source bytes read ahead of the conversion (default 64 MiB). */
+  readAheadBytes?: number;
   /** Failed requests in a row before a source read fails (default 4). */
   networkRetries?: number;
   retryBaseMs?: number;
   progressIntervalMs?: number;
-  /** Files whose whole-file sha256 is checked are kept in memory below this size (default 64 MiB). */
-  keepBelowBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -55,7 +54,7 @@ const DEFAULTS = {
   networkRetries: 4,
   retryBaseMs: 500,
   progressIntervalMs: 100,
-  keepBelowBytes: 64 * 1024 * 1024,
+  readAheadBytes: 64 * 1024 * 1024,
   integrityAttempts: 3,
 };
 type Options = typeof DEFAULTS & { fetch: typeof fetch; signal?: AbortSignal };
@@ -213,174 +212,21 @@ export function bundleVersion(manifest: BundleManifest): string {
 // ---------------------------------------------------------------------------------------------
 // Sources
 
-/**
- * Range reads of a source file, retried on broken connections. A host that ignores Range, or whose
- * file has another size than the description says, is refused with the reason.
- */
-function rangeSource(url: string, expected: number, label: string, opts: Options, counter: { bytes: number }): ByteSource {
-  const checkTotal = (total: number | undefined) => {
-    if (total === undefined || total === expected) return;
-    throw new AppError(
-      'BundleInvalid',
-      total < expected
-        ? `${label}: the host's file has ${total} bytes, the source description says ${expected}: the file is truncated.`
-        : `${label}: the host's file has ${total} bytes, the source description says ${expected}: a different file.`,
-    );
-  };
-  return async (offset, length) => {
-    if (length === 0) return new Uint8Array(0);
-    for (let failures = 0; ;) {
-      if (opts.signal?.aborted) throw abortError();
-      let response: Response | undefined;
-      let error: unknown;
-      try {
-        response = await opts.fetch(url, {
-          headers: { Range: `bytes=${offset}-${offset + length - 1}` },
-          cache: 'no-store',
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
-        if (response.status === 206) {
-          const range = parseContentRange(response.headers.get('Content-Range'));
-          checkTotal(range?.total);
-          const bytes = new Uint8Array(await response.arrayBuffer());
-          counter.bytes += bytes.length;
-          return bytes;
-        }
-        void response.body?.cancel().catch(() => {});
-        if (response.status === 416) {
-          checkTotal(parseContentRange(response.headers.get('Content-Range'))?.total);
-          return new Uint8Array(0);
-        }
-        if (response.status === 404 || response.status === 410)
-          throw new AppError('NotFound', `${url} is not on the host (${response.status}).`);
-        if (response.ok) {
-          throw new AppError(
-            'DownloadFailed',
-            `${label}: the host ignored the Range request (HTTP ${response.status}); the assembler reads weight files in parts and needs a host that serves byte ranges (${new URL(url).host}).`,
-          );
-        }
-        if (!(response.status === 408 || response.status === 429 || response.status >= 500)) {
-          throw new AppError(
-            'DownloadFailed',
-            `${label}: the host answered ${response.status} for bytes ${offset}..${offset + length - 1}.`,
-          );
-        }
-        error = new Error(`the host answered ${response.status}`);
-      } catch (e) {
-        if (opts.signal?.aborted) throw abortError();
-        if (e instanceof AppError) throw e;
-        error = e;
-      }
-      if (++failures > opts.networkRetries) {
-        const broke = unreachable(url, error);
-        throw new AppError(broke.name, `${broke.message} (reading ${label}; what is assembled so far is kept).`);
-      }
-      await new Promise((r) => setTimeout(r, backoffMs(failures, opts.retryBaseMs)));
-    }
-  };
-}
-
-/**
- * Reads a small source file whole in one streamed GET, checks its sha256 and keeps it, so the
- * assembly reads it from memory (one download).
- */
-async function verifySource(url: string, ws: WeightSource, label: string, opts: Options, counter: { bytes: number }): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await opts.fetch(url, { cache: 'no-store', ...(opts.signal ? { signal: opts.signal } : {}) });
-  } catch (error) {
-    throw opts.signal?.aborted ? abortError() : unreachable(url, error);
-  }
-  if (response.status === 404 || response.status === 410) throw new AppError('NotFound', `${url} is not on the host (${response.status}).`);
-  if (!response.ok || !response.body) throw new AppError('DownloadFailed', `${label}: the host answered ${response.status}.`);
-  const keep = new Uint8Array(ws.bytes);
-  const hash = new Sha256();
-  let got = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    if (opts.signal?.aborted) {
-      void reader.cancel().catch(() => {});
-      throw abortError();
-    }
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (got + value.length <= keep.length) keep.set(value, got);
-    got += value.length;
-    counter.bytes += value.length;
-    hash.update(value);
-  }
-  const digest = hash.hex();
-  if (got < ws.bytes)
-    throw new AppError(
-      'BundleInvalid',
-      `${label}: the host's file has ${got} bytes, the source description says ${ws.bytes}: the file is truncated.`,
-    );
-  if (got !== ws.bytes || digest !== ws.sha256) {
-    throw new AppError(
-      'IntegrityMismatch',
-      `${label}: sha256 ${digest} (${got} bytes), the source description says ${ws.sha256} (${ws.bytes} bytes): the host serves a different file.`,
-    );
-  }
-  return keep;
-}
-
 interface OpenSource {
-  component: ComponentName;
-  label: string;
   url: string;
-  read: ByteSource;
+  label: string;
   tensors: Map<string, SourceTensor>;
-  /**
-   * A large file with a published sha256: its header was read by range, and before its shards are
-   * written it is downloaded whole into the store (verified, resumable) and read from there.
-   */
-  stage: boolean;
+  /** The file's first bytes, read for the header: the pass over the file starts after them. */
+  prefix: Uint8Array;
 }
 
-/**
- * How a source is read. No sha256: HTTP Range reads of what is needed. A sha256 and a small file: one
- * GET, hashed, kept in memory. A sha256 and a large file: its header by range now, the file staged in
- * the store later (`stageSource`): one download either way, and the whole file verified.
- */
-function stagesInStore(ws: WeightSource, opts: { keepBelowBytes: number }): boolean {
-  return !!ws.sha256 && ws.bytes >= opts.keepBelowBytes;
-}
-
-async function openSource(component: ComponentName, ws: WeightSource, opts: Options, counter: { bytes: number }): Promise<OpenSource> {
+/** Reads a source's header by Range requests (a host that ignores Range, or has another size, is refused). */
+async function openSource(ws: WeightSource, opts: Options, counter: Counter): Promise<OpenSource> {
   const url = absolute(ws.url);
   const label = fileName(url);
-  let read = rangeSource(url, ws.bytes, label, opts, counter);
-  const stage = stagesInStore(ws, opts);
-  if (ws.sha256 && !stage) {
-    const kept = await verifySource(url, ws, label, opts, counter);
-    read = (offset, length) => Promise.resolve(kept.subarray(Math.min(offset, kept.length), Math.min(offset + length, kept.length)));
-  }
-  return { component, label, url, read, tensors: await readTensorTable(ws.format, read, ws.bytes, label), stage };
-}
-
-/** Downloads a source file whole into the store (the downloader verifies its sha256 and resumes); reads it from there. */
-async function stageSource(
-  src: OpenSource,
-  ws: WeightSource,
-  opts: Options,
-  signal: AbortSignal,
-  onBytes: (f: BundleFile, bytes: number) => void,
-  onVerify: (f: BundleFile, ok: boolean, attempt: number) => void,
-): Promise<{ read: ByteSource; fetched: number }> {
-  const file: BundleFile = { path: src.label, bytes: ws.bytes, sha256: ws.sha256! };
-  const fetched = await downloadFile(src.url, file, {
-    fetch: opts.fetch,
-    chunkBytes: opts.chunkBytes,
-    integrityAttempts: opts.integrityAttempts,
-    networkRetries: opts.networkRetries,
-    retryBaseMs: opts.retryBaseMs,
-    signal,
-    onBytes,
-    onVerify,
-  });
-  const { complete, chunks } = await db.getStoredFile(file.sha256);
-  if (!complete) throw new AppError('Internal', `${src.label}: staged but not complete in the store`);
-  return { read: blobSource(new Blob(chunks.map((c) => c.blob))), fetched };
+  const header = keepPrefix(rangeSource(url, ws.bytes, label, opts, counter));
+  const tensors = await readTensorTable(ws.format, header.read, ws.bytes, label);
+  return { url, label, tensors, prefix: header.prefix() };
 }
 
 /** A source file's tensor table (header only), whatever its format. */
@@ -400,180 +246,6 @@ export async function readTensorTable(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Producing a shard's bytes
-
-/** The other half of a MatMulNBits weight made while reading the source for one half (B ↔ fp16 scales). */
-export class PairStash {
-  #items = new Map<string, Uint8Array[]>();
-  #bytes = 0;
-  constructor(private readonly limit = 256 * 1024 * 1024) {}
-  put(key: string, pieces: Uint8Array[]): void {
-    const n = pieces.reduce((a, p) => a + p.length, 0);
-    if (this.#bytes + n > this.limit) return; // too much held: that half reads the source again
-    this.#items.set(key, pieces);
-    this.#bytes += n;
-  }
-  take(key: string): Uint8Array[] | undefined {
-    const pieces = this.#items.get(key);
-    if (pieces) {
-      this.#items.delete(key);
-      this.#bytes -= pieces.reduce((a, p) => a + p.length, 0);
-    }
-    return pieces;
-  }
-}
-
-const asBytes = (a: Float32Array | Uint16Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-
-/** Converts whole param rows of an entry; `other` is the pair's half (raw fp16 scales, or B). */
-function convertEntryRows(e: PlannedEntry, bytes: Uint8Array, rows: number): { out: Uint8Array; other?: Uint8Array } {
-  const t = e.tensor;
-  if (e.encoding === 'matmulnbits_b' || e.encoding === 'matmulnbits_scales') {
-    const c = convertRows(
-      t.type,
-      t.typeName,
-      bytes,
-      rows,
-      e.cols,
-      { kind: 'matmulnbits', bits: e.bits as 4 | 8, scaleType: 'float16' },
-      t.name,
-    );
-    if (c.kind !== 'matmulnbits') throw new AppError('Internal', `${e.name}: not converted to MatMulNBits`);
-    return e.encoding === 'matmulnbits_b' ? { out: c.b, other: c.scales } : { out: scalesAs(e, c.scales), other: c.b };
-  }
-  const c = convertRows(t.type, t.typeName, bytes, rows, e.cols, { kind: e.encoding as 'float32' | 'float16' }, t.name);
-  if (c.kind === 'matmulnbits') throw new AppError('Internal', `${e.name}: unexpected MatMulNBits`);
-  return { out: asBytes(c.data) };
-}
-
-/** fp16 scales (GGUF's `d`, bit for bit) in the entry's dtype; widening to fp32 is exact. */
-function scalesAs(e: PlannedEntry, fp16: Uint8Array): Uint8Array {
-  return e.dtype === 'float32' ? asBytes(f16ToF32(fp16)) : fp16;
-}
-
-/** Source reads of whole rows: [srcRow, srcRow + count) of a tensor. */
-function readRows(source: ByteSource, t: SourceTensor, rowBytes: number, row: number, count: number): Promise<Uint8Array> {
-  return readExact(source, t.start + row * rowBytes, count * rowBytes, `tensor ${t.name} rows ${row}+${count}`);
-}
-
-/** Contiguous source reads of at most `maxRows` rows covering runs. */
-function segments(runs: readonly RowRun[], maxRows: number): RowRun[] {
-  const out: RowRun[] = [];
-  for (const r of runs) for (let s = 0; s < r.count; s += maxRows) out.push({ start: r.start + s, count: Math.min(maxRows, r.count - s) });
-  return out;
-}
-
-/**
- * An entry's output bytes from byte `skip` on, as pieces. Reads only the source rows from the row
- * that holds `skip`, one read ahead of the conversion.
- */
-async function* entryBytes(
-  e: PlannedEntry,
-  source: ByteSource,
-  skip: number,
-  stash: PairStash,
-  opts: { readBytes: number },
-): AsyncGenerator<Uint8Array> {
-  const myPart = e.encoding === 'matmulnbits_b' ? 'b' : 'scales';
-  const pair = e.encoding.startsWith('matmulnbits');
-  const stashed = pair ? stash.take(`${e.pairKey}|${myPart}`) : undefined;
-  if (stashed) {
-    let at = 0;
-    for (let piece of stashed) {
-      if (myPart === 'scales') piece = scalesAs(e, piece);
-      if (at + piece.length > skip) yield at >= skip ? piece : piece.subarray(skip - at);
-      at += piece.length;
-    }
-    return;
-  }
-  const maxRows = Math.max(1, Math.floor(opts.readBytes / Math.max(1, e.srcRowBytes)));
-  if (e.transpose) {
-    // A transposed float initializer is produced whole (2-D, small: the F16 linears FLUX keeps in float).
-    const parts: Uint8Array[] = [];
-    for (const s of segments(e.runs, maxRows)) parts.push(await readRows(source, e.tensor, e.srcRowBytes, s.start, s.count));
-    const all = concat(parts);
-    const c = convertRows(e.tensor.type, e.tensor.typeName, all, e.paramRows, e.cols, { kind: 'float32' }, e.tensor.name);
-    const m = (c as { data: Float32Array }).data;
-    const rows = e.paramRows;
-    const cols = e.cols;
-    const tr = transpose(m, rows, cols);
-    const out = e.encoding === 'float16' ? asBytes(f32ToF16(tr)) : asBytes(tr);
-    if (skip < out.length) yield out.subarray(skip);
-    return;
-  }
-  const firstRow = Math.floor(skip / e.outRowBytes);
-  let cut = skip - firstRow * e.outRowBytes;
-  const others: Uint8Array[] | undefined = pair && skip === 0 ? [] : undefined;
-  const segs = segments(sliceRuns(e.runs, firstRow, e.paramRows - firstRow), maxRows);
-  let next = segs.length ? readRows(source, e.tensor, e.srcRowBytes, segs[0]!.start, segs[0]!.count) : undefined;
-  for (let i = 0; i < segs.length; i++) {
-    const bytes = await next!;
-    next = i + 1 < segs.length ? readRows(source, e.tensor, e.srcRowBytes, segs[i + 1]!.start, segs[i + 1]!.count) : undefined;
-    next?.catch(() => {}); // awaited on the next turn; a stop in between must not leave it unhandled
-    const { out, other } = convertEntryRows(e, bytes, segs[i]!.count);
-    if (other && others) others.push(other);
-    yield cut > 0 ? out.subarray(cut) : out;
-    cut = 0;
-  }
-  if (others) stash.put(`${e.pairKey}|${myPart === 'b' ? 'scales' : 'b'}`, others);
-}
-
-/** [rows, cols] → [cols, rows], in 64×64 tiles (a plain loop strides through memory and is ~4x slower). */
-export function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  const T = 64;
-  for (let r0 = 0; r0 < rows; r0 += T) {
-    const r1 = Math.min(rows, r0 + T);
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const c1 = Math.min(cols, c0 + T);
-      for (let r = r0; r < r1; r++) for (let c = c0, i = r * cols + c0; c < c1; c++, i++) out[c * rows + r] = m[i]!;
-    }
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** A shard's bytes from `from` on: the entries at their offsets (sorted by offset), zeros between and after. */
-export async function* shardBytes(
-  entries: PlannedEntry[],
-  size: number,
-  from: number,
-  source: ByteSource,
-  stash: PairStash,
-  opts: { readBytes: number },
-): AsyncGenerator<Uint8Array> {
-  const ZERO = 1024 * 1024;
-  function* zeros(n: number): Generator<Uint8Array> {
-    for (let left = n; left > 0; left -= ZERO) yield new Uint8Array(Math.min(ZERO, left));
-  }
-  let pos = from;
-  for (const e of entries) {
-    if (e.offset + e.bytes <= pos) continue;
-    if (pos < e.offset) {
-      yield* zeros(e.offset - pos);
-      pos = e.offset;
-    }
-    for await (const piece of entryBytes(e, source, pos - e.offset, stash, opts)) {
-      pos += piece.length;
-      yield piece;
-    }
-    if (pos !== e.offset + e.bytes)
-      throw new AppError('Internal', `${e.component} ${e.name}: produced up to ${pos}, the entry ends at ${e.offset + e.bytes}`);
-  }
-  if (pos < size) yield* zeros(size - pos);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Plan and assemble
 
 interface Prepared {
@@ -582,7 +254,7 @@ interface Prepared {
   templateSha: string;
   files: { file: BundleFile; url: string }[];
   /** Per component, per shard: the store key and where it stands. */
-  shards: Record<ComponentName, { file: BundleFile; key: string; state: GeneratedState }[]>;
+  shards: Record<ComponentName, ShardTask[]>;
 }
 
 /**
@@ -612,15 +284,12 @@ function numbers(source: SourceDescription, p: Prepared, records: Map<string, db
   let downloadBytes = 0;
   let storedBytes = 0;
   let cachedBytes = 0;
-  // The largest source staged in the store at once (removed after its component): room needed on top.
-  let stagedPeak = 0;
   for (const c of COMPONENT_NAMES) {
     const ws = source.components[c];
     const shardTotal = p.shards[c].reduce((n, s) => n + s.file.bytes, 0);
     const done = p.shards[c].reduce((n, s) => n + (s.state.kind === 'done' ? s.file.bytes : s.state.stored), 0);
-    // A component still to write reads its source file (about) whole, once.
-    const reads = done < shardTotal ? ws.bytes : 0;
-    if (done < shardTotal && stagesInStore(ws, DEFAULTS)) stagedPeak = Math.max(stagedPeak, ws.bytes);
+    // A component still to write reads its source file once, from where a stopped pass ended.
+    const reads = done < shardTotal ? ws.bytes - resumeOffset(p.shards[c]) : 0;
     byComponent[c] = { url: ws.url, downloadBytes: reads, storedBytes: shardTotal };
     downloadBytes += reads;
     storedBytes += shardTotal;
@@ -633,7 +302,7 @@ function numbers(source: SourceDescription, p: Prepared, records: Map<string, db
     storedBytes += file.bytes;
     cachedBytes += held;
   }
-  return { byComponent, downloadBytes, storedBytes, cachedBytes, stagedPeak };
+  return { byComponent, downloadBytes, storedBytes, cachedBytes };
 }
 
 /** What an assembly would download and store, and whether it fits; reads the template only. */
@@ -659,7 +328,7 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
     };
   }
   const records = await db.getFileRecords(p.files.map((f) => f.file.sha256));
-  const { stagedPeak, ...n } = numbers(source, p, records);
+  const n = numbers(source, p, records);
   const committed = await db.getBundleRecord('bundle', source.id);
   const estimate = await estimateStorage();
   return {
@@ -670,7 +339,7 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
     largestTensorBytes: COMPONENT_NAMES.reduce((m, c) => p.template.layouts[c].tensors.reduce((k, t) => Math.max(k, t.bytes), m), 0),
     complete: !!committed && n.cachedBytes === n.storedBytes && committed.manifestUrl === assembledManifestUrl(source.id),
     ...(estimate ? { estimate } : {}),
-    fits: fitsQuota(n.storedBytes - n.cachedBytes + stagedPeak, estimate).fits,
+    fits: fitsQuota(n.storedBytes - n.cachedBytes, estimate).fits,
   };
 }
 
@@ -707,10 +376,6 @@ export async function assembleBundle(
   const job = claimBundle(source.id, options.signal);
   const opts: Options = { ...DEFAULTS, ...options, fetch: options.fetch ?? fetch.bind(globalThis), signal: job.signal };
   const counter = { bytes: 0 };
-  const staged = COMPONENT_NAMES.map((c) => source.components[c])
-    .filter((ws) => stagesInStore(ws, opts))
-    .map((ws) => ws.sha256!);
-  const release = holdContents(staged);
   try {
     const manifestUrl = assembledManifestUrl(source.id);
     let p: Prepared;
@@ -740,7 +405,7 @@ export async function assembleBundle(
     const opened = new Map<ComponentName, { source: OpenSource; entries: PlannedEntry[] }>();
     const problems: string[] = [];
     for (const c of todo) {
-      const src = await openSource(c, source.components[c], opts, counter);
+      const src = await openSource(source.components[c], opts, counter);
       const comp = p.template.manifest.components[c];
       const { entries, problems: found } = planComponent(
         c,
@@ -764,7 +429,7 @@ export async function assembleBundle(
 
     // 2. Room for what is missing, before the first byte is written.
     const estimate = await estimateStorage();
-    const missing = n.storedBytes - n.cachedBytes + n.stagedPeak;
+    const missing = n.storedBytes - n.cachedBytes;
     const room = fitsQuota(missing, estimate);
     if (!room.fits) {
       throw new AppError(
@@ -826,73 +491,31 @@ export async function assembleBundle(
       });
     }
 
-    // 3. The shards, in order; each resumes at its stored prefix.
+    // 3. The shards: one pass over each source; each resumes where a stopped pass recorded.
     let written = 0;
-    // Where the time goes: reading + converting (the generator) vs hashing + storing (the writer).
+    // Where the time goes: converting (the tensors' entries) vs storing chunks.
     const timings = { produceSeconds: 0, storeSeconds: 0 };
-    const stash = new PairStash();
-    for (const c of COMPONENT_NAMES) {
-      const o = opened.get(c);
-      if (o?.source.stage) {
-        const ws = source.components[c];
-        const staging = await stageSource(
-          o.source,
-          ws,
-          opts,
-          job.signal,
-          (f, bytes) => report(f, bytes, 0),
-          (f, ok, attempt) => emit({ type: 'verify', file: f.path, ok, attempt, attempts: opts.integrityAttempts }),
-        );
-        downloaded += staging.fetched;
-        // The verified file is what the description names: plan again from it (its header is now local).
-        const tensors = await readTensorTable(ws.format, staging.read, ws.bytes, o.source.label);
-        const comp = p.template.manifest.components[c];
-        const again = planComponent(
-          c,
-          ws.naming,
-          comp.config,
-          p.template.layouts[c].tensors,
-          tensors,
-          comp.external_data.map((f) => f.bytes),
-          o.source.label,
-        );
-        if (again.problems.length)
-          throw new AppError(
-            'BundleInvalid',
-            `${source.display_name} cannot be assembled from these files: ${again.problems.slice(0, 6).join('; ')}`,
-          );
-        o.source = { ...o.source, read: staging.read, tensors };
-        o.entries = again.entries;
-      }
-      for (const [i, shard] of p.shards[c].entries()) {
-        if (shard.state.kind === 'done') continue;
-        const entries = o!.entries.filter((e) => e.shard === i).sort((a, b) => a.offset - b.offset);
-        const from = shard.state.stored;
-        const writer = new GeneratedWriter(shard.key, shard.file.bytes, shard.state, opts.chunkBytes, shard.file.path);
-        report(shard.file, from, 0, true);
-        try {
-          const pieces = shardBytes(entries, shard.file.bytes, from, o!.source.read, stash, opts);
-          for (let t0 = performance.now(), next = await pieces.next(); !next.done; t0 = performance.now(), next = await pieces.next()) {
-            const t1 = performance.now();
-            timings.produceSeconds += (t1 - t0) / 1000;
-            if (job.signal.aborted) throw abortError();
-            await writer.push(next.value);
-            timings.storeSeconds += (performance.now() - t1) / 1000;
-            written += next.value.length;
-            report(shard.file, writer.pushed, next.value.length);
-          }
-        } catch (error) {
-          // What was made is valid: keep it, so the next run resumes there.
-          await writer.stop().catch(() => {});
-          throw job.signal.aborted ? abortError() : error;
-        }
-        const sha256 = await writer.finish();
-        keys[c][i] = sha256;
-        shard.state = { kind: 'done', sha256 };
-        report(shard.file, shard.file.bytes, 0, true);
-      }
-      // A staged source is not part of the bundle: its room goes back as soon as its shards are done.
-      if (o?.source.stage) await db.deleteContents([source.components[c].sha256!]);
+    for (const c of todo) {
+      const o = opened.get(c)!;
+      const ws = source.components[c];
+      const file: BundleFile = { path: o.source.label, bytes: ws.bytes, sha256: ws.sha256 ?? '' };
+      report(file, resumeOffset(p.shards[c]), 0, true);
+      const pass = await runSourcePass({
+        url: o.source.url,
+        label: o.source.label,
+        ws,
+        entries: o.entries,
+        shards: p.shards[c],
+        prefix: o.source.prefix,
+        opts: { ...opts, signal: job.signal, timings, onBytes: (at) => report(file, at, 0) },
+        counter,
+        onProgress: (at, stored) => report(file, at, stored),
+        onVerify: (ok) => emit({ type: 'verify', file: file.path, ok, attempt: 1, attempts: 1 }),
+      });
+      written += pass.written;
+      keys[c] = pass.shas;
+      for (const [i, sha256] of pass.shas.entries()) p.shards[c][i]!.state = { kind: 'done', sha256 };
+      report(file, ws.bytes, 0, true);
     }
     if (job.signal.aborted) throw abortError();
 
@@ -912,7 +535,6 @@ export async function assembleBundle(
       timings,
     };
   } finally {
-    release();
     job.release();
   }
 }

@@ -30,6 +30,12 @@ export interface FileRecord {
   chunks?: string;
   /** On a generated file's own record once it is finished: the sha256 of its content. */
   result?: string;
+  /**
+   * A generated file written out of order from one pass over a source file (the assembler's shards):
+   * the source is read and hashed up to `offset`, and everything made from it is stored (`stored`
+   * bytes, as chunks anywhere in the file). A stopped pass resumes there.
+   */
+  source?: { offset: number; hash: Sha256State };
   updatedAt: number;
 }
 
@@ -100,6 +106,26 @@ export function putChunk(offset: number, blob: Blob, record: FileRecord, what: s
   return write(what, (s) => {
     s.put(blob, ['chunk', record.sha256, offset]);
     s.put(record, ['file', record.sha256]);
+  });
+}
+
+/** Stores one chunk of a generated file written out of order; its record is written separately (putFileRecords). */
+export function putChunkAt(key: string, offset: number, blob: Blob, what: string): Promise<void> {
+  return write(what, (s) => s.put(blob, ['chunk', key, offset]));
+}
+
+/** Several files' records in one transaction (they never disagree). */
+export function putFileRecords(records: readonly FileRecord[], what: string): Promise<void> {
+  return write(what, (s) => {
+    for (const r of records) s.put(r, ['file', r.sha256]);
+  });
+}
+
+/** Deletes a file's chunks whose offsets lie in [start, end) of each range (not its record). */
+export function deleteChunkRanges(key: string, ranges: readonly { start: number; end: number }[]): Promise<void> {
+  if (ranges.length === 0) return Promise.resolve();
+  return write('a deletion', (s) => {
+    for (const r of ranges) s.delete(IDBKeyRange.bound(['chunk', key, r.start], ['chunk', key, r.end], false, true));
   });
 }
 
