@@ -244,6 +244,17 @@ export const en = {
       `${n} CPU thread${n === 1 ? '' : 's'} for WebAssembly${isolated ? '' : ' (page not cross-origin isolated)'}.`,
     isolated: (yes: boolean) => `Cross-origin isolated: ${yes ? 'yes' : 'no'}`,
     unknownAdapter: 'unnamed adapter',
+    details: 'GPU and runtime details',
+    adapter: (name: string, vendor: string, architecture: string) =>
+      `Adapter: ${name}${vendor ? ` (${vendor}${architecture ? `, ${architecture}` : ''})` : ''}`,
+    build: (build: 'jspi' | 'asyncify'): string =>
+      build === 'jspi'
+        ? 'Model weights stream from storage to the GPU (onnxruntime-web, JSPI build): large models can load.'
+        : 'Model weights pass through the page’s memory while loading (onnxruntime-web, asyncify build): parts over 2 GiB, such as FLUX.1-schnell’s, need a Chromium-based browser, version 137 or newer.',
+    limits: (buffer: string, binding: string) => `Largest GPU buffer: ${buffer}; largest binding: ${binding}`,
+    features: (list: string) => `GPU features in use: ${list}`,
+    noFeatures: 'none',
+    wasmHeap: (size: string) => `WebAssembly heap: ${size}`,
   },
   errors: {
     heading: 'Something went wrong',

@@ -236,6 +236,16 @@ export const ko: Messages = {
     threads: (n, isolated) => `WebAssembly용 CPU 스레드 ${n}개${isolated ? '' : ' (교차 출처 격리되지 않은 페이지)'}.`,
     isolated: (yes) => `교차 출처 격리: ${yes ? '예' : '아니요'}`,
     unknownAdapter: '이름 없는 어댑터',
+    details: 'GPU와 런타임 정보',
+    adapter: (name, vendor, architecture) => `어댑터: ${name}${vendor ? ` (${vendor}${architecture ? `, ${architecture}` : ''})` : ''}`,
+    build: (build) =>
+      build === 'jspi'
+        ? '모델 가중치를 저장소에서 GPU로 바로 흘려 보냅니다(onnxruntime-web JSPI 빌드). 큰 모델도 불러올 수 있습니다.'
+        : '불러오는 동안 모델 가중치가 페이지 메모리를 거칩니다(onnxruntime-web asyncify 빌드). FLUX.1-schnell처럼 2 GiB가 넘는 부분은 Chromium 기반 브라우저 137 이상이 필요합니다.',
+    limits: (buffer, binding) => `가장 큰 GPU 버퍼: ${buffer}, 가장 큰 바인딩: ${binding}`,
+    features: (list) => `사용 중인 GPU 기능: ${list}`,
+    noFeatures: '없음',
+    wasmHeap: (size) => `WebAssembly 힙: ${size}`,
   },
   errors: {
     heading: '문제가 생겼습니다',
