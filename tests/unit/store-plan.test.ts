@@ -80,6 +80,9 @@ describe('download plan', () => {
     expect(fitsQuota(151, { usage: 50, quota: 200 })).toEqual({ fits: false, available: 150 });
     expect(fitsQuota(1, { usage: 300, quota: 200 })).toEqual({ fits: false, available: 0 });
     expect(fitsQuota(1e12, undefined)).toEqual({ fits: true });
+    // Chrome's report of usage + exactly 10 GiB is a floor, not a limit: the 13.9 GB FLUX bundle is not refused on it.
+    expect(fitsQuota(13.9e9, { usage: 5e6, quota: 5e6 + 10 * 2 ** 30 })).toEqual({ fits: true, available: 10 * 2 ** 30 });
+    expect(fitsQuota(13.9e9, { usage: 5e6, quota: 5e6 + 10 * 2 ** 30 - 1 })).toEqual({ fits: false, available: 10 * 2 ** 30 - 1 });
   });
 
   it('refuses manifests whose files cannot key or bound a stored file', () => {

@@ -1,6 +1,7 @@
 // What a download of a bundle involves, from its manifest and what the store holds. Pure.
 import { COMPONENT_NAMES, bundleFiles, type BundleFile, type BundleManifest, type ComponentName } from '../../src/shared/manifest';
 import type { DownloadPlan, PlannedFile, StorageEstimate } from '../../src/shared/store-api';
+import { isCappedQuota } from '../../src/shared/preflight';
 
 /** What the store holds of one file (by sha256). */
 export interface HeldFile {
@@ -70,9 +71,13 @@ export function planFiles(
   return { totalBytes, cachedBytes, downloadBytes: totalBytes - cachedBytes, byComponent, files: planned };
 }
 
-/** Whether `needed` more bytes fit the browser's quota; without an estimate, assume they do. */
+/**
+ * Whether `needed` more bytes fit the browser's quota; without an estimate, assume they do. Chrome
+ * 138+ reports usage + exactly 10 GiB whatever the real room is: that means "at least 10 GiB", so it
+ * refuses nothing (a real shortage is then named by the write that hits it, QuotaExceeded).
+ */
 export function fitsQuota(needed: number, estimate: StorageEstimate | undefined): { fits: boolean; available?: number } {
   if (!estimate) return { fits: true };
   const available = Math.max(0, estimate.quota - estimate.usage);
-  return { fits: needed <= available, available };
+  return { fits: needed <= available || isCappedQuota(estimate), available };
 }
