@@ -211,6 +211,8 @@ export const en = {
           return `Its largest tensor is ${bytes(r.tensor)}, but this GPU allows at most ${bytes(r.limit)} in one buffer (${r.limitName}), so it cannot load the model. Use a smaller model or another device.`;
         case 'file':
           return `One of its files is ${bytes(r.file)}, more than the ${bytes(r.limit)} this GPU allows in one buffer. A bundle lists files, not tensors, so whether one tensor is that large shows only when it loads.`;
+        case 'noStreaming':
+          return `One part of this model weighs ${bytes(r.component)}. This browser would have to hold a whole part in the page's memory while loading it (at most ${bytes(r.limit)}); Chromium-based browsers from version 137 (Chrome, Edge) stream it from storage to the GPU instead. Open this page in one of them.`;
         case 'wasm':
           return `WebGPU is not available here${r.why ? ` (${r.why})` : ''}, so it would run on the CPU (WebAssembly), whose memory stops at ${bytes(r.limit)}; its largest stage needs about ${bytes(r.need)}. Use a browser or device with WebGPU.`;
         case 'gpuMemory':

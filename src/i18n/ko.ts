@@ -204,6 +204,8 @@ export const ko: Messages = {
           return `가장 큰 텐서가 ${bytes(r.tensor)}인데 이 GPU는 버퍼 하나에 최대 ${bytes(r.limit)}(${r.limitName})까지만 허용하므로 모델을 올릴 수 없습니다. 더 작은 모델이나 다른 기기를 쓰세요.`;
         case 'file':
           return `파일 하나가 ${bytes(r.file)}로, 이 GPU가 버퍼 하나에 허용하는 ${bytes(r.limit)}보다 큽니다. 번들은 텐서가 아니라 파일만 적어 두므로, 텐서 하나가 그만큼 큰지는 불러올 때에야 알 수 있습니다.`;
+        case 'noStreaming':
+          return `이 모델의 한 부분이 ${bytes(r.component)}입니다. 이 브라우저는 불러오는 동안 한 부분 전체를 페이지 메모리에 담아야 하는데(최대 ${bytes(r.limit)}), Chromium 기반 브라우저 137 이상(Chrome, Edge)은 저장소에서 GPU로 바로 흘려 보냅니다. 그런 브라우저에서 이 페이지를 여세요.`;
         case 'wasm':
           return `이곳에서는 WebGPU를 쓸 수 없어${r.why ? `(${r.why})` : ''} CPU(WebAssembly)에서 실행해야 하는데, 그 메모리는 ${bytes(r.limit)}까지이고 가장 큰 단계에는 약 ${bytes(r.need)}가 필요합니다. WebGPU가 되는 브라우저나 기기를 쓰세요.`;
         case 'gpuMemory':

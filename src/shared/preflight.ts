@@ -15,6 +15,12 @@ export const WASM_MEMORY_LIMIT = 4 * GiB;
  * so a reported 10 GiB free means "at least that much", not the limit it enforces.
  */
 export const REPORTED_QUOTA_CAP = 10 * GiB;
+/**
+ * The most a component's weights may weigh on onnxruntime-web's asyncify build (browsers without JSPI:
+ * Firefox, Safari, Chromium before 137), which holds them all in the page's memory while it loads them
+ * (measured 1.8-2.0 bytes of page memory per byte of weights; docs/runtime.md).
+ */
+export const ASYNCIFY_WEIGHT_BUDGET = 2 * GiB;
 /** Below this, practically every GPU that offers WebGPU holds the model: no GPU memory warning. */
 export const GPU_WARN_BYTES = 2e9;
 /** Below this, losing the stored copy costs little: no warning about unpersisted storage. */
@@ -32,6 +38,8 @@ export interface ModelNeeds {
   largestFileBytes?: number;
   /** Memory its largest stage needs (a source description's gpu_memory_bytes, or the largest component's weights). */
   stageBytes?: number;
+  /** Bytes of its largest component's weights (one session): what the asyncify build must hold in the page. */
+  largestComponentBytes?: number;
   /** Bytes to download, and bytes the store must still take (what is already stored left out). */
   downloadBytes: number;
   storeBytes: number;
@@ -57,6 +65,8 @@ export type PreflightReason =
   | { kind: 'tensor'; level: 'refuse'; tensor: number; limit: number; limitName: 'maxBufferSize' | 'maxStorageBufferBindingSize' }
   /** A bundle file larger than one GPU buffer: whether one tensor is that large shows only when it loads. */
   | { kind: 'file'; level: 'warn'; file: number; limit: number }
+  /** This browser's onnxruntime build cannot stream weights, and a component is too large to hold in the page. */
+  | { kind: 'noStreaming'; level: 'refuse'; component: number; limit: number }
   /** No WebGPU, and the largest stage does not fit the CPU build's memory. */
   | { kind: 'wasm'; level: 'refuse'; need: number; limit: number; why: string }
   /** Browsers never say how much memory a GPU has: what the model needs and what we do know. */
@@ -107,6 +117,8 @@ export function preflight(needs: ModelNeeds, facts: MachineFacts): Preflight {
 function deviceReasons(needs: ModelNeeds, { device, deviceMemoryGb }: MachineFacts): PreflightReason[] {
   const reasons: PreflightReason[] = [];
   const stage = needs.stageBytes ?? 0;
+  if (device?.ortBuild === 'asyncify' && (needs.largestComponentBytes ?? 0) > ASYNCIFY_WEIGHT_BUDGET)
+    reasons.push({ kind: 'noStreaming', level: 'refuse', component: needs.largestComponentBytes!, limit: ASYNCIFY_WEIGHT_BUDGET });
   if (device && !device.webgpu) {
     // Everything then runs in the CPU build's memory: a stage larger than it cannot load.
     if (stage > WASM_MEMORY_LIMIT)

@@ -95,6 +95,7 @@ export class Models {
     const needs = {
       largestFileBytes: Math.max(0, ...bundleFiles(info.manifest).map((f) => f.bytes)),
       stageBytes: Math.max(0, ...Object.values(info.bytesByComponent)),
+      largestComponentBytes: Math.max(0, ...Object.values(info.bytesByComponent)),
       downloadBytes: toStore,
       storeBytes: toStore,
     };
@@ -260,6 +261,7 @@ export class Models {
     const needs = {
       largestTensorBytes: plan?.largestTensorBytes,
       stageBytes: model.source.gpu_memory_bytes,
+      largestComponentBytes: plan ? Math.max(0, ...Object.values(plan.byComponent).map((c) => c.storedBytes)) : undefined,
       downloadBytes: plan?.downloadBytes ?? model.sizes.total,
       storeBytes: plan ? plan.storedBytes - plan.cachedBytes : model.sizes.total,
     };

@@ -20,7 +20,13 @@ const NO_GPU: DeviceReport = { webgpu: false, shaderF16: false, crossOriginIsola
 // A normal profile on a 270 GB disk with Chrome's static quota off: 60 % of the disk.
 const ROOMY: MachineFacts = { device: SWIFTSHADER, estimate: { usage: 0, quota: 162e9 }, persisted: true, deviceMemoryGb: 16 };
 // The FLUX.1-schnell entry: T5's token embedding (float32) is its largest tensor.
-const FLUX: ModelNeeds = { largestTensorBytes: 526_385_152, stageBytes: 13.7e9, downloadBytes: 12.1e9, storeBytes: 12.1e9 };
+const FLUX: ModelNeeds = {
+  largestTensorBytes: 526_385_152,
+  stageBytes: 13.7e9,
+  largestComponentBytes: 7.62e9,
+  downloadBytes: 12.1e9,
+  storeBytes: 12.1e9,
+};
 const TINY: ModelNeeds = { largestTensorBytes: 6_324_224, stageBytes: 1e8, downloadBytes: 4.4e6, storeBytes: 11e6 };
 
 const words = (needs: ModelNeeds, facts: MachineFacts) =>
@@ -50,6 +56,14 @@ describe('preflight: the GPU', () => {
     expect(words(FLUX, ROOMY)[0]).toBe(
       'Its largest stage needs about 13.7 GB of GPU memory. Browsers do not say how much memory a GPU has, so this cannot be checked before a run; known: the GPU (SwiftShader Device (Subzero), google) and its largest buffer, 1.1 GB. With less memory the run stops with an out-of-memory error.',
     );
+  });
+
+  it("refuses a component over 2 GiB where onnxruntime's asyncify build runs (no JSPI: weights held in the page)", () => {
+    const asyncify = { ...ROOMY, device: { ...SWIFTSHADER, ortBuild: 'asyncify' as const } };
+    expect(preflight(FLUX, asyncify).reasons[0]).toEqual({ kind: 'noStreaming', level: 'refuse', component: 7.62e9, limit: 2 * GiB });
+    expect(words(FLUX, asyncify)[0]).toMatch(/^One part of this model weighs 7.6 GB\. .*at most 2\.1 GB.*version 137/);
+    expect(preflight(FLUX, { ...ROOMY, device: { ...SWIFTSHADER, ortBuild: 'jspi' } }).level).toBe('warn');
+    expect(preflight({ ...TINY, largestComponentBytes: 6e6 }, asyncify).level).toBe('ok');
   });
 
   it('says nothing about a small model on a roomy machine', () => {
@@ -167,9 +181,22 @@ describe('preflight words', () => {
       ...preflight(FLUX, { ...ROOMY, device: NO_GPU, estimate: { usage: 0, quota: 10 * GiB } }).reasons,
       ...preflight(FLUX, { ...ROOMY, estimate: { usage: 0, quota: 1e9 }, persisted: false }).reasons,
       ...preflight(TINY, { ...ROOMY, estimate: { usage: 0, quota: 1e9 }, persisted: false }).reasons,
+      ...preflight(FLUX, { ...ROOMY, device: { ...SWIFTSHADER, ortBuild: 'asyncify' } }).reasons,
     ];
     expect(new Set(reasons.map((r) => r.kind))).toEqual(
-      new Set(['tensor', 'file', 'wasm', 'gpuMemory', 'privateNoRoom', 'private', 'noRoom', 'roomUnknown', 'notPersisted', 'lowMemory']),
+      new Set([
+        'tensor',
+        'file',
+        'noStreaming',
+        'wasm',
+        'gpuMemory',
+        'privateNoRoom',
+        'private',
+        'noRoom',
+        'roomUnknown',
+        'notPersisted',
+        'lowMemory',
+      ]),
     );
     for (const r of reasons) {
       for (const t of [en, ko]) {

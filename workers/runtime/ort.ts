@@ -12,6 +12,7 @@ import jspiWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jspi.wasm?url';
 import type { Backend } from '../../src/shared/events';
 import type { BundleComponent, BundleFile } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
+import { ASYNCIFY_WEIGHT_BUDGET } from '../../src/shared/preflight';
 import { gpuDevice, guardGpu } from './gpu-device';
 
 export type OrtBuild = 'jspi' | 'asyncify';
@@ -26,12 +27,8 @@ function chooseOrtBuild(): OrtBuild {
   return hasJspi() ? 'jspi' : 'asyncify';
 }
 
-/**
- * The most a component's weights may weigh on the asyncify build, which holds them all in JS memory
- * while the session is made (measured: 1.8-2.0 bytes of page memory per byte of weights). Above it the
- * session is refused with a message instead of a crashed tab.
- */
-export const ASYNCIFY_WEIGHT_BUDGET = 2 * 2 ** 30;
+// Above ASYNCIFY_WEIGHT_BUDGET (src/shared/preflight.ts) the asyncify build refuses a session with a
+// message instead of a crashed tab; the preflight says so before anything is downloaded.
 
 let wasmMemory: WebAssembly.Memory | undefined;
 /**
