@@ -15,15 +15,13 @@
 // output's shape and finiteness; then PASS/FAIL per target.
 //
 // Usage: node scripts/real-size-check.mjs [--dir DIR] [--profile DIR] [--keep] [--size 16] [--tokens 8]
-//          [--no-sha256] [--chrome-quota] [--port N] [--tiny] [--verbose]
+//          [--no-sha256] [--port N] [--tiny] [--verbose]
 //   --dir      where the sources are written (reused when present; default $TMPDIR/real-size-sources)
 //   --profile  the Chromium profile (a bundle already stored there is not assembled again)
 //   --keep     keep the sources and the profile (else both are deleted at the end)
 //   --size     image width = height in pixels (multiple of 16; 16 = one latent token)
 //   --tokens   T5 sequence length (maxSequenceLength; the tokenizer pads to it)
-//   --no-sha256  the description gives no sha256 (range reads, no staging), unlike the real entry
-//   --chrome-quota  leave the assembler's quota check on Chrome's report (usage + 10 GiB at most: it refuses
-//              the real-size bundle); by default the worker's estimate reports the profile disk's free bytes
+//   --no-sha256  the description gives no sha256 (hashed while read, not checked), unlike the real entry
 //   --port     the app server's port (IndexedDB is per origin: fix it to reuse a --profile)
 //   --tiny     debug the flow on tests/fixtures/assemble/tiny (tiny template and sources)
 import { chromium } from '@playwright/test';
@@ -55,7 +53,6 @@ const keep = flag('keep');
 const size = Number(arg('size', '16'));
 const tokens = Number(arg('tokens', '8'));
 const withSha = !flag('no-sha256');
-const quotaOverride = !tiny && !flag('chrome-quota');
 const dir = path.resolve(arg('dir', path.join(os.tmpdir(), 'real-size-sources')));
 const profile = path.resolve(arg('profile', '') || fs.mkdtempSync(path.join(os.tmpdir(), 'real-size-profile-')));
 if (size % 16 !== 0 || size < 16) throw new Error('--size must be a multiple of 16');
@@ -209,9 +206,7 @@ if (tiny) {
   const free = fs.statfsSync(path.dirname(dir)).bavail * fs.statfsSync(path.dirname(dir)).bsize;
   const present = fs.existsSync(path.join(dir, 'source.json'));
   const need = (present ? 0 : 12.2 * GB) + 13.9 * GB + (withSha ? 6.8 * GB : 0) + 2 * GB;
-  say(
-    `disk: ${gb(free)} free; needs about ${gb(need)} (sources ${present ? 'present' : '12.1 GB'}, store 13.9 GB${withSha ? ', +6.8 GB while the largest source is staged' : ''}, slack 2 GB)`,
-  );
+  say(`disk: ${gb(free)} free; needs about ${gb(need)} (sources ${present ? 'present' : '12.1 GB'}, store 13.9 GB, slack 2 GB)`);
   if (free < need) throw new Error('not enough free disk');
   const t = Date.now();
   say(`${clock()} writing the sources (skipped where present) to ${dir} …`);
@@ -246,7 +241,7 @@ if (!withSha) for (const c of Object.values(source.components)) c.sha256 = null;
 say(
   `sources: ${Object.entries(source.components)
     .map(([c, s]) => `${c} ${path.basename(new URL(s.url).pathname)} ${gb(s.bytes)}`)
-    .join(', ')}; ${withSha ? 'sha256 given (large files staged in the store, as the FLUX entry)' : 'no sha256 (range reads)'}`,
+    .join(', ')}; ${withSha ? 'sha256 given (each file verified as it streams, as the FLUX entry)' : 'no sha256 (hashed, not checked)'}`,
 );
 
 const context = await chromium.launchPersistentContext(profile, {
@@ -293,14 +288,8 @@ try {
     say(`${clock()} the bundle is already stored in this profile: assembly skipped`);
   } else {
     say(`${clock()} assembling in the app's worker …`);
-    // Chrome reports quota = usage + 10 GiB at most; the assembler's quota check would refuse the 13.9 GB bundle.
-    const statfs = fs.statfsSync(profile);
-    const freeBytes = quotaOverride ? statfs.bavail * statfs.bsize : undefined;
-    if (quotaOverride)
-      say(
-        `  check-only: the worker's storage estimate reports usage + ${gb(freeBytes)} (free disk) instead of Chrome's usage + 10 GiB cap (--chrome-quota: leave it)`,
-      );
-    await page.evaluate(([s, f]) => window.realSize.startAssembly(s, f ?? undefined), [source, freeBytes ?? null]);
+    // The app's own quota check: Chrome's report (usage + 10 GiB) is a floor there (workers/store/plan.ts).
+    await page.evaluate((s) => window.realSize.startAssembly(s), source);
     let lastPrint = 0;
     for (;;) {
       await new Promise((r) => setTimeout(r, 1000));

@@ -147,19 +147,9 @@ const api = {
   /** Whether the store holds the bundle complete (a reused profile). */
   isStored: async (id: string) => (await store.findCachedBundle(assembledManifestUrl(id))) !== undefined,
 
-  /**
-   * Starts the assembly in the app's worker (comlink), as the model panel does; poll with assemblyStatus().
-   * With `freeBytes`, the worker is real-size-worker.ts: the app's worker whose storage estimate reports
-   * that much room instead of Chrome's usage + 10 GiB cap (see there).
-   */
-  startAssembly(source: SourceDescription, freeBytes?: number) {
-    worker =
-      freeBytes === undefined
-        ? new Worker(new URL('../../workers/generator.worker.ts', import.meta.url), { type: 'module', name: 'generator' })
-        : new Worker(new URL('./real-size-worker.ts', import.meta.url), {
-            type: 'module',
-            name: `generator;free=${Math.floor(freeBytes)}`,
-          });
+  /** Starts the assembly in the app's worker (comlink), as the model panel does; poll with assemblyStatus(). */
+  startAssembly(source: SourceDescription) {
+    worker = new Worker(new URL('../../workers/generator.worker.ts', import.meta.url), { type: 'module', name: 'generator' });
     // A worker that fails to load never answers comlink: end the assembly with its error instead.
     worker.addEventListener('error', (e) => {
       assembly.error = { name: 'WorkerError', message: e.message || 'the worker failed to load' };
