@@ -97,6 +97,39 @@ describe('layout planning', () => {
     expect(overlap.problems).toEqual(['decoder c.qweight and d.qweight overlap in shard 0']);
   });
 
+  it('T5: the token table as Q8_0 codes + scales from token_embd; a float table or a wrong shape is refused', () => {
+    const table = (encoding: 'q8_codes' | 'q8_scales', offset: number, shape: number[], bytes: number): LayoutEntry => ({
+      name: `shared.weight.${encoding === 'q8_codes' ? 'codes' : 'scales'}`,
+      shard: 0,
+      offset,
+      bytes,
+      param: 'shared.weight',
+      encoding,
+      shape,
+      param_shape: [100, 64],
+      block_size: 32,
+      ...(encoding === 'q8_scales' ? { dtype: 'float32' as const } : {}),
+    });
+    const layout = [table('q8_codes', 0, [100, 64], 6400), table('q8_scales', 6400, [100, 2], 800)];
+    const ok = planComponent('t5', 't5-llamacpp', {}, layout, tensors([['token_embd.weight', [100, 64], Q8_0]]), [7200], 't5.gguf');
+    expect(ok.problems).toEqual([]);
+    expect(ok.entries.map((e) => [e.tensor.name, e.outRowBytes, e.pairKey])).toEqual([
+      ['token_embd.weight', 64, 't5|shared.weight|all'],
+      ['token_embd.weight', 8, 't5|shared.weight|all'],
+    ]);
+    const f16 = planComponent('t5', 't5-llamacpp', {}, layout, tensors([['token_embd.weight', [100, 64], F16]]), [7200], 't5.gguf');
+    expect(f16.problems).toEqual([
+      't5 shared.weight.codes (shared.weight): tensor token_embd.weight is F16 but the graph expects a Q8_0 table (int8 codes + scales): this would need quantising, which is not done',
+      't5 shared.weight.scales (shared.weight): tensor token_embd.weight is F16 but the graph expects a Q8_0 table (int8 codes + scales): this would need quantising, which is not done',
+    ]);
+    const wrong = [table('q8_codes', 0, [100, 2, 32], 6400), table('q8_scales', 6400, [100, 2], 400)];
+    const bad = planComponent('t5', 't5-llamacpp', {}, wrong, tensors([['token_embd.weight', [100, 64], Q8_0]]), [7200], 't5.gguf');
+    expect(bad.problems).toEqual([
+      't5 shared.weight.codes (shared.weight): Q8_0 table codes must be [100, 64] (6400 bytes), the layout says [100, 2, 32] (6400 bytes)',
+      't5 shared.weight.scales (shared.weight): Q8_0 table scales must be [100, 2] (800 bytes), the layout says [100, 2] (400 bytes)',
+    ]);
+  });
+
   it('CLIP: a missing or present text_model. prefix both resolve; extra tensors are never asked for', () => {
     const names = new Set(['text_model.embeddings.token_embedding.weight', 'logit_scale', 'text_projection.weight']);
     const resolve = paramResolver('clip-hf', {}, names);

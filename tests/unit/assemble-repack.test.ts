@@ -9,6 +9,7 @@ import {
   floatToHalf,
   halfToFloat,
   q4_0ToMatMulNBits,
+  q8_0ToCodes,
   q8_0ToMatMulNBits,
   type MatMulNBitsWeights,
   type ScaleType,
@@ -136,6 +137,36 @@ describe('Q8_0 → MatMulNBits (bits 8, zero point 128)', () => {
   it('refuses K not a multiple of 32', () => {
     expect(() => q8_0ToMatMulNBits(new Uint8Array(34), 2, 16, 'float32', 'enc.blk.0.attn_q.weight')).toThrow(
       /enc\.blk\.0\.attn_q\.weight: K = 16/,
+    );
+  });
+});
+
+describe('Q8_0 table → int8 codes + scales (a Gather table kept as the file holds it)', () => {
+  it('codes as stored, d as the scales: code·d in fp32 is gguf-py dequantisation bit for bit', async () => {
+    const { blocks, ref, n, k } = await fixtureTensor('txt_in.q8.weight');
+    for (const st of ['float32', 'float16'] as const) {
+      const { codes, scales } = q8_0ToCodes(blocks, n, k, st);
+      expect([codes.length, scales.length]).toEqual([n * k, (n * k * (st === 'float32' ? 4 : 2)) / 32]);
+      const s = st === 'float32' ? asF32(scales) : f16ToF32(scales);
+      const q = new Int8Array(codes.buffer, codes.byteOffset, codes.length);
+      const out = new Float32Array(n * k);
+      for (let i = 0; i < n * k; i++) out[i] = Math.fround(q[i]! * s[Math.floor(i / 32)]!);
+      expect(sameBits(out, ref)).toBe(true);
+    }
+    const { codes } = q8_0ToCodes(blocks, n, k, 'float16');
+    expect(Array.from(codes.subarray(0, 32))).toEqual(Array.from(blocks.subarray(2, 34)));
+    const rows = q8_0ToCodes(blocks.subarray(0, (k / 32) * 34 * 3), 3, k, 'float32');
+    expect(rows.codes).toEqual(codes.subarray(0, 3 * k));
+  });
+
+  it('only from Q8_0: a float table would need quantising, which is not done', () => {
+    const c = convertRows(8, 'Q8_0', new Uint8Array(34), 1, 32, { kind: 'q8', scaleType: 'float32' }, 'token_embd.weight');
+    expect(c.kind).toBe('q8');
+    expect(() => convertRows(1, 'F16', new Uint8Array(64), 1, 32, { kind: 'q8', scaleType: 'float32' }, 'token_embd.weight')).toThrow(
+      /tensor token_embd\.weight is F16 but the graph expects a Q8_0 table \(int8 codes \+ scales\): this would need quantising/,
+    );
+    expect(() => convertRows(2, 'Q4_0', new Uint8Array(18), 1, 32, { kind: 'q8', scaleType: 'float32' }, 'token_embd.weight')).toThrow(
+      /is Q4_0 but the graph expects a Q8_0 table/,
     );
   });
 });

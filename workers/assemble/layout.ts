@@ -11,7 +11,7 @@ import { fluxBflShapes, fluxNameTable, stripBflPrefix, type FluxConfig, type Row
 import { GgmlType } from './gguf';
 import { t5HfToLlamacpp } from './t5-names';
 
-export type Encoding = 'matmulnbits_b' | 'matmulnbits_scales' | 'float32' | 'float16';
+export type Encoding = 'matmulnbits_b' | 'matmulnbits_scales' | 'q8_codes' | 'q8_scales' | 'float32' | 'float16';
 
 /** One external initializer of a graph (template.json `layouts[c].tensors[i]`). */
 export interface LayoutEntry {
@@ -31,7 +31,7 @@ export interface LayoutEntry {
   bits?: number;
   block_size?: number;
   transpose?: boolean;
-  /** matmulnbits_scales: the scales' type. */
+  /** matmulnbits_scales / q8_scales: the scales' type. */
   dtype?: 'float16' | 'float32';
 }
 
@@ -334,6 +334,30 @@ function checkEncoding(
         );
         return false;
       }
+    }
+    return true;
+  }
+  if (entry.encoding === 'q8_codes' || entry.encoding === 'q8_scales') {
+    // A Gather table kept as the Q8_0 file holds it: int8 codes [rows, cols] + one scale per 32 values.
+    if (sliceShape.length !== 2 || cols % 32 !== 0 || (entry.block_size ?? 32) !== 32) {
+      problem(`a Q8_0 table must be 2-D with rows of whole blocks of 32, the parameter is ${fmt(sliceShape)}`);
+      return false;
+    }
+    if (type !== GgmlType.Q8_0) {
+      problem(`${what} but the graph expects a Q8_0 table (int8 codes + scales): this would need quantising, which is not done`);
+      return false;
+    }
+    const size = entry.encoding === 'q8_codes' ? 1 : entry.dtype === 'float32' ? 4 : entry.dtype === 'float16' ? 2 : 0;
+    if (size === 0) {
+      problem(`scales dtype ${String(entry.dtype)}: float16 or float32 expected`);
+      return false;
+    }
+    const shape = entry.encoding === 'q8_codes' ? [rows, cols] : [rows, cols / 32];
+    if (!sameShape(entry.shape, shape) || entry.bytes !== product(shape) * size) {
+      problem(
+        `Q8_0 table ${entry.encoding === 'q8_codes' ? 'codes' : 'scales'} must be ${fmt(shape)} (${product(shape) * size} bytes), the layout says ${fmt(entry.shape)} (${entry.bytes} bytes)`,
+      );
+      return false;
     }
     return true;
   }

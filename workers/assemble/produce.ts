@@ -6,7 +6,7 @@ import { readExact, type ByteSource } from './gguf';
 import { sliceRuns, type PlannedEntry, type SourceTensor } from './layout';
 import { convertRows, f16ToF32, f32ToF16 } from './repack';
 
-/** The other half of a MatMulNBits weight made while reading the source for one half (B ↔ fp16 scales). */
+/** The other half of a MatMulNBits weight or Q8_0 table made while reading the source for one half (B or codes ↔ fp16 scales). */
 export class PairStash {
   #items = new Map<string, Uint8Array[]>();
   #bytes = 0;
@@ -29,7 +29,7 @@ export class PairStash {
 
 const asBytes = (a: Float32Array | Uint16Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** Converts whole param rows of an entry; `other` is the pair's half (raw fp16 scales, or B). */
+/** Converts whole param rows of an entry; `other` is the pair's half (raw fp16 scales, or B / codes). */
 function convertEntryRows(e: PlannedEntry, bytes: Uint8Array, rows: number): { out: Uint8Array; other?: Uint8Array } {
   const t = e.tensor;
   if (e.encoding === 'matmulnbits_b' || e.encoding === 'matmulnbits_scales') {
@@ -45,8 +45,13 @@ function convertEntryRows(e: PlannedEntry, bytes: Uint8Array, rows: number): { o
     if (c.kind !== 'matmulnbits') throw new AppError('Internal', `${e.name}: not converted to MatMulNBits`);
     return e.encoding === 'matmulnbits_b' ? { out: c.b, other: c.scales } : { out: scalesAs(e, c.scales), other: c.b };
   }
-  const c = convertRows(t.type, t.typeName, bytes, rows, e.cols, { kind: e.encoding as 'float32' | 'float16' }, t.name);
-  if (c.kind === 'matmulnbits') throw new AppError('Internal', `${e.name}: unexpected MatMulNBits`);
+  if (e.encoding === 'q8_codes' || e.encoding === 'q8_scales') {
+    const c = convertRows(t.type, t.typeName, bytes, rows, e.cols, { kind: 'q8', scaleType: 'float16' }, t.name);
+    if (c.kind !== 'q8') throw new AppError('Internal', `${e.name}: not split into Q8_0 codes and scales`);
+    return e.encoding === 'q8_codes' ? { out: c.codes, other: c.scales } : { out: scalesAs(e, c.scales), other: c.codes };
+  }
+  const c = convertRows(t.type, t.typeName, bytes, rows, e.cols, { kind: e.encoding }, t.name);
+  if (c.kind === 'matmulnbits' || c.kind === 'q8') throw new AppError('Internal', `${e.name}: unexpected ${c.kind}`);
   return { out: asBytes(c.data) };
 }
 
@@ -78,8 +83,9 @@ export async function* entryBytes(
   stash: PairStash,
   opts: { readBytes: number },
 ): AsyncGenerator<Uint8Array> {
-  const myPart = e.encoding === 'matmulnbits_b' ? 'b' : 'scales';
-  const pair = e.encoding.startsWith('matmulnbits');
+  // The two halves of a MatMulNBits weight (B, scales) or of a Q8_0 table (codes, scales) come from one conversion.
+  const myPart = e.encoding === 'matmulnbits_b' || e.encoding === 'q8_codes' ? 'b' : 'scales';
+  const pair = e.encoding.startsWith('matmulnbits') || e.encoding.startsWith('q8_');
   const stashed = pair ? stash.take(`${e.pairKey}|${myPart}`) : undefined;
   if (stashed) {
     let at = 0;

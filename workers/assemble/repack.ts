@@ -10,6 +10,10 @@
  *   So the nibbles are reordered; the scale is d, bit for bit (fp16) or widened exactly (fp32).
  * - 8-bit: GGUF Q8_0 (34 B: fp16 d, int8 qs[32]), value d·q → u8 = q XOR 0x80 (= q + 128), zp 128.
  *
+ * A Q8_0 Gather table (T5's token_embd) is kept as the file holds it: the int8 codes as stored and the
+ * `d` scales (fp16, or widened exactly to fp32); the graph dequantises the gathered rows (code·d, exact
+ * in fp32), bit for bit what dequantizeQ8_0 gives.
+ *
  * Typed-array views assume a little-endian platform (every browser engine); checked at load.
  */
 import { AppError } from '../../src/shared/errors';
@@ -182,6 +186,28 @@ export function q8_0ToMatMulNBits(
   return { b, scales };
 }
 
+/** A Q8_0 table split as stored: int8 codes [rows, cols] and one scale per block [rows, cols/32]. */
+export interface Q8Table {
+  codes: Uint8Array;
+  /** rows·cols/32 scales, fp16 or fp32, little-endian bytes. */
+  scales: Uint8Array;
+}
+
+/** GGUF Q8_0 blocks of an [N, K] table → its int8 codes (copied as stored) and its `d` scales. Lossless. */
+export function q8_0ToCodes(blocks: Uint8Array, rows: number, cols: number, scaleType: ScaleType, name = '(unnamed)'): Q8Table {
+  const nBlocks = checkShape('Q8_0', blocks, rows, cols, Q8_0_BYTES, name);
+  const codes = new Uint8Array(nBlocks * QK);
+  const { scales, s16, s32 } = makeScales(scaleType, nBlocks);
+  const table = halfToFloatBitsTable();
+  for (let k = 0, s = 0, o = 0; k < nBlocks; k++, s += Q8_0_BYTES, o += QK) {
+    const d = blocks[s]! | (blocks[s + 1]! << 8);
+    if (s16) s16[k] = d;
+    else s32![k] = table[d]!;
+    codes.set(blocks.subarray(s + 2, s + Q8_0_BYTES), o);
+  }
+  return { codes, scales };
+}
+
 /** Little-endian fp16 bytes → Float32Array (exact). */
 export function f16ToF32(src: Uint8Array): Float32Array {
   if (src.length % 2 !== 0) throw new AppError('BundleInvalid', `f16 data of odd length ${src.length}`);
@@ -246,10 +272,17 @@ export function dequantizeQ8_0(blocks: Uint8Array, rows: number, cols: number, n
 }
 
 /** What the graph wants for one initializer. */
-export type Target = { kind: 'matmulnbits'; bits: 4 | 8; scaleType: ScaleType } | { kind: 'float32' } | { kind: 'float16' };
+export type Target =
+  | { kind: 'matmulnbits'; bits: 4 | 8; scaleType: ScaleType }
+  | { kind: 'q8'; scaleType: ScaleType }
+  | { kind: 'float32' }
+  | { kind: 'float16' };
 
 export type Converted =
-  ({ kind: 'matmulnbits' } & MatMulNBitsWeights) | { kind: 'float32'; data: Float32Array } | { kind: 'float16'; data: Uint16Array };
+  | ({ kind: 'matmulnbits' } & MatMulNBitsWeights)
+  | ({ kind: 'q8' } & Q8Table)
+  | { kind: 'float32'; data: Float32Array }
+  | { kind: 'float16'; data: Uint16Array };
 
 const TYPE_NAMES: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 8: 'Q8_0', 30: 'BF16' };
 
@@ -257,7 +290,7 @@ const TYPE_NAMES: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 8: '
  * Convert whole rows of a GGUF tensor (ggml `type` code; `rows` × `cols` with cols = ne[0]) into the
  * graph's layout. Lossless except f32 → f16 rounding (when the graph asks for fp16). Refuses, with
  * the type named, anything that would need a re-quantisation: K-quants, Q4_1/Q5_x, float → n-bit,
- * Q8_0 → 4-bit, Q4_0 → 8-bit.
+ * Q8_0 → 4-bit, Q4_0 → 8-bit, anything but Q8_0 → a Q8_0 table.
  */
 export function convertRows(
   type: number,
@@ -281,6 +314,13 @@ export function convertRows(
     throw new AppError(
       'BundleInvalid',
       `tensor ${name} is ${known} but the graph expects a ${target.bits}-bit MatMulNBits weight: this would need re-quantisation, which is not done`,
+    );
+  }
+  if (target.kind === 'q8') {
+    if (type === 8) return { kind: 'q8', ...q8_0ToCodes(bytes, rows, cols, target.scaleType, name) };
+    throw new AppError(
+      'BundleInvalid',
+      `tensor ${name} is ${known} but the graph expects a Q8_0 table (int8 codes + scales): this would need quantising, which is not done; use a Q8_0 file`,
     );
   }
   const expectBytes = rows * cols * (type === 0 ? 4 : 2);

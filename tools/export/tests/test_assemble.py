@@ -192,3 +192,24 @@ def test_flux_segments_equal_diffusers_converter():
     for p, parts in segs.items():
         want = torch.cat([ckpt[s][a : a + n] for s, a, n in parts])
         assert torch.equal(conv[p].reshape(-1), want), p
+
+
+def test_q8_token_table_encodings():
+    """q8_codes / q8_scales: a Q8_0 table as the file holds it (codes as stored, d widened exactly); an F16/F32
+    table is refused, not quantised (the assembler never re-quantises)."""
+    import gguf
+
+    from time_stream_export import assemble as A
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((5, 64)).astype(np.float32)
+    q = gguf.quants.quantize(w, gguf.GGMLQuantizationType.Q8_0)
+    t = A.Tensor("token_embd.weight", "Q8_0", [5, 64], q.reshape(5, -1))
+    codes = np.frombuffer(A.encode({"encoding": "q8_codes"}, [(t, t.data)]), np.int8).reshape(5, 64)
+    scales = np.frombuffer(A.encode({"encoding": "q8_scales", "dtype": "float32"}, [(t, t.data)]), np.float32).reshape(5, 2)
+    deq = gguf.quants.dequantize(q, gguf.GGMLQuantizationType.Q8_0).astype(np.float32)
+    got = (codes.astype(np.float32).reshape(5, 2, 32) * scales[:, :, None]).reshape(5, 64)
+    assert np.array_equal(got.view(np.uint32), deq.view(np.uint32))
+    f16 = A.Tensor("token_embd.weight", "F16", [5, 64], w.astype(np.float16))
+    with pytest.raises(ValueError, match="token_embd.weight: type F16, the graph needs Q8_0"):
+        A.encode({"encoding": "q8_codes"}, [(f16, f16.data)])

@@ -204,6 +204,19 @@ def encode(entry: dict, parts: list[tuple[Tensor, np.ndarray]]) -> bytes:
             return np.concatenate(bs).tobytes()
         s = np.concatenate(ss)
         return (s if entry["dtype"] == "float16" else s.astype(np.float32)).tobytes()
+    if enc in ("q8_codes", "q8_scales"):  # a Gather table kept as the Q8_0 file holds it (T5's token_embd)
+        out = []
+        for t, rows in parts:
+            if t.kind != "Q8_0":
+                raise ValueError(f"tensor {t.name}: type {t.kind}, the graph needs Q8_0 (int8 codes + scales of a "
+                                 f"Q8_0 token table); it is not quantised here")
+            b = rows.reshape(-1, 34)
+            if enc == "q8_codes":
+                out.append(b[:, 2:].copy())  # int8 codes, as stored
+            else:
+                d = b[:, :2].copy().view(np.float16).reshape(-1)
+                out.append(d if entry["dtype"] == "float16" else d.astype(np.float32))
+        return np.concatenate(out).tobytes()
     arr = np.concatenate([to_float32(t, rows) for t, rows in parts]).reshape(entry["param_shape"])
     if entry.get("transpose"):
         arr = np.ascontiguousarray(arr.T)
