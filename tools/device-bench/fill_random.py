@@ -1,6 +1,6 @@
 """Write random external-data shards for a graph whose shards were dropped (export_wide.py).
 
-uint8 tensors (MatMulNBits packed 4-bit codes) get uniform random bytes, *scales* small positive
+uint8 / int8 tensors (MatMulNBits packed codes, T5's Q8_0 table codes) get uniform random bytes, *scales* small positive
 values, every other float tensor N(0, 0.02): random weights of the real layout, enough to time.
 
     python3 fill_random.py DIR/transformer.onnx
@@ -28,7 +28,7 @@ for location, tensors in by_file.items():
     with open(graph.parent / location, "wb") as fh:
         for offset, length, t in sorted(tensors, key=lambda x: x[0]):
             fh.seek(offset)
-            if t.data_type == TensorProto.UINT8:
+            if t.data_type in (TensorProto.UINT8, TensorProto.INT8):  # MatMulNBits codes, Q8_0 table codes
                 data = rng.integers(0, 256, length, dtype=np.uint8).tobytes()
             elif t.data_type == TensorProto.FLOAT:
                 n = length // 4

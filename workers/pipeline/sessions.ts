@@ -24,9 +24,22 @@ export const KEEP_WARM_BYTES = 256 * 2 ** 20;
 
 /**
  * The token-embedding Gather of each text encoder, by the name tools/export's graphs give it (checked
- * by tools/export/tests/test_manifest.py): run on the CPU on WebGPU (SessionSetup.cpuNodes).
+ * by tools/export/tests/test_manifest.py): run on the CPU on WebGPU (SessionSetup.cpuNodes). In the
+ * assembly templates T5's table is Q8_0 (int8 codes + scales): its two Gathers and the nodes that
+ * dequantise their rows run there too, so the GPU gets the same float32 embedding as before.
  */
-const CPU_NODES: Partial<Record<ComponentName, readonly string[]>> = { clip: ['node_embedding'], t5: ['node_embedding'] };
+const CPU_NODES: Partial<Record<ComponentName, readonly string[]>> = {
+  clip: ['node_embedding'],
+  t5: [
+    'node_embedding',
+    'node_embedding_scales',
+    'node_embedding_cast',
+    'node_embedding_blocks',
+    'node_embedding_scales_blocks',
+    'node_embedding_mul',
+    'node_embedding_join',
+  ],
+};
 
 const warm = new Map<string, Promise<OrtSession>>();
 /** The GPU device the warm sessions were made on: a new device (after a loss) makes them useless. */

@@ -111,9 +111,11 @@ def test_precision_fields(tiny_manifest, tiny_q4_manifest):
 
 
 # The engine runs each text encoder's token-embedding Gather on the CPU under WebGPU, naming the node
-# (workers/pipeline/sessions.ts CPU_NODES): the graphs must keep that name.
+# (workers/pipeline/sessions.ts CPU_NODES): the graphs must keep that name. In the templates, T5's table is Q8_0
+# (int8 codes + scales, template.Q8_GATHER_SUFFIXES): every node of its dequantising Gather is named too.
 ENGINE_CPU_NODES = {"clip": "node_embedding", "t5": "node_embedding"}
 TEMPLATES = [TINY.parents[2] / "tests" / "fixtures" / "assemble" / "tiny" / "template", TINY.parent / "flux1-schnell-q4"]
+SESSIONS_TS = TINY.parents[2] / "workers" / "pipeline" / "sessions.ts"
 
 
 @pytest.mark.parametrize("folder", BUNDLES + TEMPLATES, ids=lambda p: p.name)
@@ -122,4 +124,33 @@ def test_token_embedding_node_name(folder, name):
     graph = onnx.load(str(folder / f"{name}.onnx"), load_external_data=False)
     node = next((n for n in graph.graph.node if n.name == ENGINE_CPU_NODES[name]), None)
     assert node is not None and node.op_type == "Gather", f"{folder.name}/{name}.onnx has no Gather named {ENGINE_CPU_NODES[name]}"
-    assert node.input[0].endswith("embed_tokens.weight" if name == "t5" else "token_embedding.weight"), node.input[0]
+    if folder in TEMPLATES and name == "t5":
+        assert node.input[0] == "shared.weight.codes", node.input[0]
+        scales = next(n for n in graph.graph.node if n.name == ENGINE_CPU_NODES[name] + "_scales")
+        assert scales.op_type == "Gather" and scales.input == ["shared.weight.scales", node.input[1]]
+    else:
+        assert node.input[0].endswith("embed_tokens.weight" if name == "t5" else "token_embedding.weight"), node.input[0]
+
+
+@pytest.mark.parametrize("folder", TEMPLATES, ids=lambda p: p.name)
+def test_q8_token_table_nodes_are_named_for_the_engine(folder):
+    """Every node that reads T5's Q8_0 table (codes and scales), up to the float32 embedding, is one the engine
+    keeps on the CPU: the names in the graph = template.Q8_GATHER_SUFFIXES = sessions.ts CPU_NODES.t5."""
+    import re
+
+    from time_stream_export import template as T
+
+    graph = onnx.load(str(folder / "t5.onnx"), load_external_data=False)
+    want = {"node_embedding" + s for s in T.Q8_GATHER_SUFFIXES}
+    g = graph.graph
+    reads = {"shared.weight.codes", "shared.weight.scales"}
+    chain, frontier = set(), set(reads)
+    for n in g.node:  # topological order: the nodes downstream of the table, up to the float32 embedding
+        if set(n.input) & frontier:
+            chain.add(n.name)
+            if n.name != "node_embedding_join":
+                frontier.update(n.output)
+    assert chain == want, sorted(chain ^ want)
+    m = re.search(r"t5: \[([^\]]*)\]", SESSIONS_TS.read_text(encoding="utf-8"))
+    assert m is not None, "CPU_NODES.t5 not found in sessions.ts"
+    assert set(re.findall(r"'([^']+)'", m.group(1))) == want

@@ -91,6 +91,11 @@ def test_shapes_are_the_real_configs(full, c):
             assert e["bytes"] == n * k * e["bits"] // 8
         elif e["encoding"] == "matmulnbits_scales":
             assert e["shape"] == [n * k // 32] and e["bytes"] == n * k // 32 * (2 if e["dtype"] == "float16" else 4)
+        elif e["encoding"] == "q8_codes":  # T5's token table, int8 as the Q8_0 file holds it
+            assert (c, e["param"], e["shape"], e["bytes"]) == ("t5", "shared.weight", [n, k], n * k)
+        elif e["encoding"] == "q8_scales":
+            assert (c, e["param"], e["shape"], e["dtype"]) == ("t5", "shared.weight", [n, k // 32], "float32")
+            assert e["bytes"] == n * k // 32 * 4
         else:
             want = e["param_shape"][::-1] if e["transpose"] else e["param_shape"]
             assert e["shape"] == want and e["bytes"] == 4 * int(np.prod(want))
@@ -239,3 +244,94 @@ def test_fp16_activations_match_fp32(tmp_path):
     diff = float(np.abs(y32 - y16).max())
     print(f"\nfp16 vs fp32 transformer (tiny, onnxruntime CPU): cosine {cos:.7f}, max |diff| {diff:.3g}")
     assert cos > 0.9999 and 0 < diff < 1e-2 * float(np.abs(y32).max())
+
+
+def _float_table_graph(q8: onnx.ModelProto, table: np.ndarray) -> onnx.ModelProto:
+    """The same T5 graph with the Q8_0 token table replaced by one Gather of a float32 table (what the template
+    had before: the table dequantised by the assembler)."""
+    from onnx import numpy_helper
+
+    from time_stream_export import template as T
+
+    m = onnx.ModelProto()
+    m.CopyFrom(q8)
+    g = m.graph
+    names = {"node_embedding" + s for s in T.Q8_GATHER_SUFFIXES}
+    chain = [n for n in g.node if n.name in names]
+    assert len(chain) == len(names), [n.name for n in chain]
+    gather = next(n for n in chain if n.name == "node_embedding")
+    join = next(n for n in chain if n.name == "node_embedding_join")
+    ids, out = gather.input[1], join.output[0]
+    drop = {i for n in chain for i in n.input if i != ids}
+    keep = [n for n in g.node if n.name not in names]
+    del g.node[:]
+    g.node.extend([onnx.helper.make_node("Gather", ["float_table", ids], [out], name="node_embedding", axis=0)] + keep)
+    inits = [t for t in g.initializer if t.name not in drop] + [numpy_helper.from_array(table, "float_table")]
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    return m
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype == np.float32 and a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+def test_q8_token_table_is_bit_identical():
+    """T5's token table kept as the Q8_0 file holds it (int8 codes + float32 scales, dequantised after the Gather)
+    gives the same T5 output, bit for bit, as the float32 table the assembler used to write (gguf-py's
+    dequantisation of the same Q8_0 tensor), on onnxruntime's CPU provider: code * d is exact in float32."""
+    import onnxruntime as ort
+
+    from time_stream_export import assemble as A
+
+    fx = TINY_DIR.parent
+    q8 = onnx.load(str(fx / "expected" / "t5.onnx"))  # the exporter's fill of the template (external data loaded)
+    tpl = json.loads((TINY_DIR / "template.json").read_text(encoding="utf-8"))
+    table = [e for e in tpl["layouts"]["t5"]["tensors"] if e["param"] == "shared.weight"]
+    assert [e["encoding"] for e in table] == ["q8_codes", "q8_scales"]
+    src = A.read_gguf(fx / "sources" / "t5.gguf")["token_embd.weight"]
+    assert src.kind == "Q8_0"
+    f32 = A.to_float32(src, src.data).reshape(src.shape)
+    ref = _float_table_graph(q8, f32)
+    v = src.shape[0]
+    ids = np.random.default_rng(0).integers(0, v, size=(2, 17), dtype=np.int64)
+    ids[0, :4] = [0, 1, v - 1, v - 2]
+
+    def run(m: onnx.ModelProto) -> np.ndarray:
+        s = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
+        return s.run(None, {"input_ids": ids})[0]
+
+    a, b = run(q8), run(ref)
+    assert np.abs(a).max() > 0 and _same_bits(a, b), float(np.abs(a - b).max())
+
+
+def test_q8_gather_is_exact_at_t5_width():
+    """The dequantising Gather at T5-XXL's width (D = 4096: 128 blocks a row), codes over all of -128..127 and
+    scales over fp16's whole finite range (subnormals, 65504, negatives): bit for bit gguf-py's float32
+    dequantisation, on onnxruntime's CPU provider."""
+    import gguf
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from time_stream_export import template as T
+
+    rng = np.random.default_rng(1)
+    v, d = 300, 4096
+    nb = d // 32
+    bits = rng.integers(0, 0x7C00, size=(v, nb), dtype=np.uint16) | (rng.integers(0, 2, size=(v, nb), dtype=np.uint16) << 15)
+    bits[0, :4] = [0x0001, 0x03FF, 0x7BFF, 0xFBFF]  # smallest subnormal, largest subnormal, ±65504
+    codes = rng.integers(-128, 128, size=(v, d), dtype=np.int8)
+    codes[1, :256] = np.arange(-128, 128, dtype=np.int8)
+    blocks = np.concatenate([bits.reshape(v, nb, 1).view(np.uint8), codes.reshape(v, nb, 32).view(np.uint8)], axis=2)
+    table = gguf.quants.dequantize(blocks.reshape(v, nb * 34), gguf.GGMLQuantizationType.Q8_0).astype(np.float32)
+    g = helper.make_graph([], "q8", [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["B", "L"])],
+                          [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["B", "L", d])])
+    gather = helper.make_node("Gather", ["table", "input_ids"], ["embedding"], name="node_embedding")
+    g.node.extend(T._q8_gather(g, gather, "codes", "scales", d))
+    g.initializer.extend([numpy_helper.from_array(codes, "codes"),
+                          numpy_helper.from_array(bits.view(np.float16).astype(np.float32), "scales")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    onnx.checker.check_model(m)
+    ids = np.stack([np.arange(v), rng.permutation(v)]).astype(np.int64)
+    got = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"input_ids": ids})[0]
+    assert _same_bits(got, table[ids])

@@ -12,6 +12,9 @@ folded), then turned back into external initializers by ``_rewrite``:
   zero points) + ``Add`` for the bias; transformer bits 4 (GGUF Q4_0), T5 bits 8 (GGUF Q8_0);
 * a linear layer kept in float (CLIP, and the transformer layers city96's GGUF keeps in F16) becomes
   ``MatMul`` with the transposed weight as initializer (``transpose: true`` in the layout);
+* T5's token-embedding table (a Gather of a component whose source is GGUF Q8_0) stays Q8_0 as the file holds
+  it: int8 codes [V, D] + float32 scales [V, D/32] (GGUF's fp16 ``d`` widened exactly), dequantised after the
+  Gather (``_q8_gather``): bit-identical to a float32 table, 28 % of its bytes in the wasm heap;
 * every other parameter is a plain float32 initializer (embedding tables, norms, biases, convolutions).
 """
 
@@ -312,7 +315,7 @@ class Entry:
 
     name: str
     param: str
-    encoding: str  # matmulnbits_b | matmulnbits_scales | float32 | float16
+    encoding: str  # matmulnbits_b | matmulnbits_scales | q8_codes | q8_scales | float32 | float16
     shape: list[int]
     param_shape: list[int]
     bits: int | None = None
@@ -322,9 +325,9 @@ class Entry:
     @property
     def nbytes(self) -> int:
         n = int(np.prod(self.shape)) if self.shape else 1
-        if self.encoding == "matmulnbits_b":
+        if self.encoding in ("matmulnbits_b", "q8_codes"):
             return n
-        if self.encoding == "matmulnbits_scales":
+        if self.encoding in ("matmulnbits_scales", "q8_scales"):
             return n * (2 if self.dtype == "float16" else 4)
         return n * (2 if self.encoding == "float16" else 4)
 
@@ -335,6 +338,33 @@ def _is_quantised_linear(component: str, param: str, k: int) -> bool:
     if component == "transformer" and param.startswith(FLUX_FLOAT_LINEARS):
         return False
     return True
+
+
+# The Q8_0 token table's nodes, by suffix of the original Gather's name (node_embedding): the engine runs every one
+# of them on the CPU under WebGPU (workers/pipeline/sessions.ts CPU_NODES; tools/export/tests/test_manifest.py).
+Q8_GATHER_SUFFIXES = ("", "_scales", "_cast", "_blocks", "_scales_blocks", "_mul", "_join")
+
+
+def _q8_gather(g: onnx.GraphProto, node: onnx.NodeProto, codes: str, scales: str, d: int) -> list[onnx.NodeProto]:
+    """Gather(table[V, D], ids[B, L]) -> the same float32 [B, L, D] from a Q8_0 table: Gather(codes int8 [V, D]) ->
+    Cast float -> Reshape [B, L, D/32, 32] -> Mul by Gather(scales float32 [V, D/32]) reshaped [B, L, D/32, 1] ->
+    Reshape [B, L, D]. code * d is exact in float32 (8-bit code times an 11-bit fp16 mantissa), so the result equals
+    the dequantised float32 table's Gather bit for bit. Node names: the Gather's + Q8_GATHER_SUFFIXES; the three
+    shapes are small inline int64 initializers."""
+    n, ids, out = node.name, node.input[1], node.output[0]
+    nb = d // BLOCK
+    for suffix, dims in (("_blocks", [0, 0, nb, BLOCK]), ("_scales_blocks", [0, 0, nb, 1]), ("_join", [0, 0, d])):
+        g.initializer.append(helper.make_tensor(f"{n}{suffix}_shape", TensorProto.INT64, [len(dims)], dims))
+    return [
+        helper.make_node("Gather", [codes, ids], [f"{out}_codes"], name=n, axis=0),
+        helper.make_node("Cast", [f"{out}_codes"], [f"{out}_codesf"], name=f"{n}_cast", to=TensorProto.FLOAT),
+        helper.make_node("Reshape", [f"{out}_codesf", f"{n}_blocks_shape"], [f"{out}_blocks"], name=f"{n}_blocks"),
+        helper.make_node("Gather", [scales, ids], [f"{out}_scales"], name=f"{n}_scales", axis=0),
+        helper.make_node("Reshape", [f"{out}_scales", f"{n}_scales_blocks_shape"], [f"{out}_scales_blocks"],
+                         name=f"{n}_scales_blocks"),
+        helper.make_node("Mul", [f"{out}_blocks", f"{out}_scales_blocks"], [f"{out}_mul"], name=f"{n}_mul"),
+        helper.make_node("Reshape", [f"{out}_mul", f"{n}_join_shape"], [out], name=f"{n}_join"),
+    ]
 
 
 def _rewrite(component: str, model: onnx.ModelProto, weights: dict, canon: dict[str, str], fp16: bool = False) -> list[Entry]:
@@ -348,6 +378,7 @@ def _rewrite(component: str, model: onnx.ModelProto, weights: dict, canon: dict[
     entries: dict[str, Entry] = {}
     new_nodes: list[onnx.NodeProto] = []
     dropped: set[str] = set()
+    graph_inputs = {i.name for i in g.input if i.name not in weights}
 
     def add(e: Entry) -> str:
         if e.name not in entries:
@@ -384,6 +415,17 @@ def _rewrite(component: str, model: onnx.ModelProto, weights: dict, canon: dict[
             new_nodes.append(helper.make_node("Add", [mm_out, bias], [out], name=node_name + "_Add"))
 
     for node in g.node:
+        if (node.op_type == "Gather" and node.input[0] in weights and node.input[1] in graph_inputs
+                and QUANT.get(component, {}).get("source") == "Q8_0"):  # the token table (not attn_rel_b's Gather)
+            at = {x.name: helper.get_attribute_value(x) for x in node.attribute}
+            v, d = weights[node.input[0]][0]
+            if at.get("axis", 0) != 0 or d % BLOCK:
+                raise ValueError(f"{component}: unexpected token-table Gather {node.name} {at} [{v}, {d}]")
+            param = param_of[node.input[0]]
+            codes = add(Entry(param + ".codes", param, "q8_codes", [v, d], [v, d]))
+            scales = add(Entry(param + ".scales", param, "q8_scales", [v, d // BLOCK], [v, d], dtype="float32"))
+            new_nodes.extend(_q8_gather(g, node, codes, scales, d))
+            continue
         if node.op_type == "Gemm" and node.input[1] in weights:
             at = {x.name: helper.get_attribute_value(x) for x in node.attribute}
             if at.get("transA", 0) or not at.get("transB", 0) or at.get("alpha", 1.0) != 1.0 or at.get("beta", 1.0) != 1.0:
@@ -443,6 +485,8 @@ def layout_shards(entries: list[Entry], shard_limit: int) -> list[dict]:
                              "encoding": e.encoding, "shape": e.shape, "param_shape": e.param_shape}
         if e.bits is not None:
             d["bits"], d["block_size"] = e.bits, BLOCK
+        elif e.encoding.startswith("q8_"):
+            d["block_size"] = BLOCK
         if e.dtype is not None:
             d["dtype"] = e.dtype
         if e.encoding in ("float32", "float16"):
@@ -459,7 +503,8 @@ def shard_sizes(layout: list[dict]) -> list[int]:
     return [sizes.get(i, 0) for i in range(max(sizes, default=0) + 1)]
 
 
-_ONNX_DTYPE = {"matmulnbits_b": TensorProto.UINT8, "float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16}
+_ONNX_DTYPE = {"matmulnbits_b": TensorProto.UINT8, "q8_codes": TensorProto.INT8, "float32": TensorProto.FLOAT,
+               "float16": TensorProto.FLOAT16}
 
 
 def _add_external_initializers(model: onnx.ModelProto, stem: str, layout: list[dict]) -> None:
