@@ -31,7 +31,14 @@ export class GeneratorClient {
 
   /** Runs a job; `onEvent` is proxied for the call (the worker releases it when the job settles). */
   async render(job: JobId, source: BundleSource, request: RenderRequest, onEvent: EventSink) {
-    return this.#trackJob(job, this.api.render(job, source, request, proxy(onEvent)));
+    try {
+      return await this.#trackJob(job, this.api.render(job, source, request, proxy(onEvent)));
+    } catch (error) {
+      // After a lost GPU device, onnxruntime-web's wasm side may hold work it never finished: the next
+      // job starts in a fresh worker (new wasm instance, new device) when nothing else is waiting on it.
+      if (error instanceof Error && error.name === 'DeviceLost' && this.#pending.size === 0) this.terminate('The GPU device was lost.');
+      throw error;
+    }
   }
 
   /** Encodes the last job's frames to a video; progress arrives on `onEvent` (proxied for the call). */

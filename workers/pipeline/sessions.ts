@@ -73,10 +73,11 @@ async function forgetStaleSessions(backend: Backend): Promise<void> {
   await gpuDevice();
   if (gpuGeneration() === warmDevice) return;
   warmDevice = gpuGeneration();
-  for (const [key, entry] of warm)
+  // Released one after another, before anything new is made: ORT must not run two things at once here.
+  for (const [key, entry] of [...warm])
     if (!key.startsWith('wasm:') && !key.startsWith('graph:wasm:')) {
       warm.delete(key);
-      void entry.then((s) => s.release()).catch(() => undefined);
+      await entry.then((s) => s.release()).catch(() => undefined);
     }
 }
 

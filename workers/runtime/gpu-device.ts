@@ -146,16 +146,22 @@ export async function guardGpu<T>(what: string, work: () => Promise<T>): Promise
   if (state.lost) throw lostError(state.lost);
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
+  const running = work();
   let result: T;
   try {
-    result = await Promise.race([work(), state.lostPromise.then((reason) => Promise.reject(lostError(reason)))]);
+    result = await Promise.race([running, state.lostPromise.then((reason) => Promise.reject(lostError(reason)))]);
   } catch (error) {
-    // Pop the scopes even when the work failed; a GPU error found there explains the failure better.
-    const gpuError = await popScopes(device);
     if (state.lost || (error instanceof AppError && error.name === 'DeviceLost')) {
+      // ORT's own call goes on inside its wasm after we stop waiting for it; on a destroyed device it
+      // fails fast. Let it end before anything else touches ORT (measured: a new session made while it
+      // still ran failed with "__next_prime overflow" and the next job hung). Scopes on a lost device
+      // need no popping.
+      await Promise.race([running.catch(() => undefined), delay(LOST_WORK_SETTLE_MS)]);
       dropGpuDevice('lost');
       throw lostError(state.lost ?? 'lost');
     }
+    // Pop the scopes even when the work failed; a GPU error found there explains the failure better.
+    const gpuError = await popScopes(device);
     if (gpuError) throw failure(gpuError, what, state.info);
     throw error;
   }
@@ -163,6 +169,10 @@ export async function guardGpu<T>(what: string, work: () => Promise<T>): Promise
   if (gpuError) throw failure(gpuError, what, state.info);
   return result;
 }
+
+/** How long a lost device's abandoned ORT call may take to unwind before the job ends anyway. */
+const LOST_WORK_SETTLE_MS = 10_000;
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function popScopes(device: GPUDevice): Promise<GPUError | null> {
   const validation = await device.popErrorScope().catch(() => null);
