@@ -93,12 +93,13 @@ async function ourCaches(page: Page): Promise<{ names: string[]; paths: string[]
 }
 
 /**
- * How many workers run the generation chunk: the generation worker itself, plus one per extra
- * onnxruntime-web wasm thread (emscripten starts its pthreads from the same script). Counted, not
- * asked: an idle pthread sits in Atomics.wait and would never answer an evaluate().
+ * How many workers generate: the generation worker itself, plus one per extra onnxruntime-web wasm
+ * thread (emscripten starts its pthreads from the script of the onnxruntime build the worker loaded,
+ * workers/runtime/ort.ts: an `ort.<build>.bundle.min` chunk). Counted, not asked: an idle pthread
+ * sits in Atomics.wait and would never answer an evaluate().
  */
 function generatorWorkers(page: Page): number {
-  return page.workers().filter((worker) => worker.url().includes('generator.worker')).length;
+  return page.workers().filter((worker) => /generator\.worker|\/ort\.\w+\.bundle\.min/.test(worker.url())).length;
 }
 
 async function generate(page: Page, frames: number) {
