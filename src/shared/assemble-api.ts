@@ -82,7 +82,7 @@ export interface AssemblyResult {
 export interface AssembleApi {
   planAssembly(source: SourceDescription): Promise<AssemblyPlan>;
   /**
-   * Downloads the sources with range requests, repacks every tensor into the template's shards and
+   * Reads each source once, front to back (hashed as it streams), repacks every tensor into the template's shards and
    * commits the bundle through the store. Progress arrives as 'download' events. Rejects with an
    * AppError: BundleInvalid (unknown quant type, missing tensor, wrong shape — named), DownloadFailed
    * (also a host that ignores Range), NotFound, Offline, QuotaExceeded, IntegrityMismatch, AbortError.

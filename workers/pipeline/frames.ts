@@ -6,7 +6,8 @@
  */
 import type { RenderRequest } from '../../src/shared/request';
 import { AppError } from '../../src/shared/errors';
-import { tensorF32, readF32, gpuTensorF32, ortGpuDevice, type OrtSession, type OrtTensor } from '../runtime/ort';
+import { tensorF32, readF32, gpuTensorF32, type OrtSession, type OrtTensor } from '../runtime/ort';
+import { gpuDevice } from '../runtime/gpu-device';
 import { fluxSchedule, eulerStep } from './schedule';
 import { gaussianNoise } from './rng';
 import { latentShape, packLatents, imageIds, textIds, tokenCount } from './latents';
@@ -69,7 +70,7 @@ export async function renderFrames(
     try {
       let fixedFeeds: Record<string, OrtTensor>;
       if (onGpu) {
-        const device = await ortGpuDevice();
+        const device = await gpuDevice();
         const upload = (data: Float32Array, dims: readonly number[]) => {
           const t = gpuTensorF32(device, data, dims);
           owned.push(t);

@@ -7,7 +7,7 @@
 import { AppError } from '../../src/shared/errors';
 
 /** Features onnxruntime-web's WebGPU EP uses when the device has them (its own default list). */
-export const WANTED_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+const WANTED_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 
 /** Limits raised to the adapter's maximum: the 128 MiB / 256 MiB defaults are far too small for FLUX. */
 export const RAISED_LIMITS = [
@@ -38,7 +38,6 @@ export interface GpuInfo {
 }
 
 interface Current {
-  adapter: GPUAdapter;
   device: GPUDevice;
   info: GpuInfo;
   /** Set when the device is lost; the promise below resolves then. */
@@ -81,7 +80,7 @@ async function requestDevice(): Promise<Current> {
     adapterFeatures: [...adapter.features].map(String).sort(),
     features: [...device.features].map(String).sort(),
   };
-  const state: Current = { adapter, device, info, lostPromise: Promise.resolve('') };
+  const state: Current = { device, info, lostPromise: Promise.resolve('') };
   state.lostPromise = device.lost.then((lost) => {
     state.lost = lost.message || lost.reason || 'unknown reason';
     return state.lost;

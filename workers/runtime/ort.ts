@@ -27,9 +27,6 @@ function chooseOrtBuild(): OrtBuild {
   return hasJspi() ? 'jspi' : 'asyncify';
 }
 
-// Above ASYNCIFY_WEIGHT_BUDGET (src/shared/preflight.ts) the asyncify build refuses a session with a
-// message instead of a crashed tab; the preflight says so before anything is downloaded.
-
 let wasmMemory: WebAssembly.Memory | undefined;
 /**
  * Remembers the Memory that ORT's wasm imports (emscripten creates it in JS and passes it in), so the
@@ -147,7 +144,8 @@ const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 /**
  * Creates a session for a bundle component on one backend, with its weights as external data. On the
  * jspi build the stored Blobs go to ORT as they are (streamed per initializer); only the graph itself
- * is read into memory.
+ * is read into memory. The asyncify build refuses a component above ASYNCIFY_WEIGHT_BUDGET with a
+ * message instead of a crashed tab (the preflight says so before anything is downloaded).
  */
 export async function createSession(
   component: BundleComponent,
@@ -197,9 +195,6 @@ export function tensorF32(data: Float32Array, dims: readonly number[]): OrtTenso
 export function tensorI64(data: BigInt64Array, dims: readonly number[]): OrtTensor {
   return new (ort().Tensor)('int64', data, dims);
 }
-
-/** The GPU device onnxruntime-web's WebGPU sessions run on (ours: gpu-device.ts). */
-export const ortGpuDevice = gpuDevice;
 
 /**
  * A float32 tensor in a GPU buffer of ORT's device, uploaded once (fixed feeds, noise): feeding it

@@ -57,24 +57,6 @@ const absolute = (url: string) => new URL(url, self.location.href).href;
 const active = new Map<string, { controller: AbortController; settled: Promise<unknown> }>();
 /** Files being written, by sha256: two bundles sharing a file never write it at once. */
 const writingContents = new Map<string, Promise<unknown>>();
-/** Files no bundle lists that a running job keeps (the assembler's staged source files), with a count. */
-const heldContents = new Map<string, number>();
-
-/** Keeps files from garbage collection while a job needs them; call the returned function to let go. */
-export function holdContents(sha256s: readonly string[]): () => void {
-  for (const sha of sha256s) heldContents.set(sha, (heldContents.get(sha) ?? 0) + 1);
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    for (const sha of sha256s) {
-      const n = (heldContents.get(sha) ?? 1) - 1;
-      if (n > 0) heldContents.set(sha, n);
-      else heldContents.delete(sha);
-    }
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Browser storage facts
 
@@ -488,7 +470,7 @@ export async function collectGarbage(): Promise<number> {
     db.getAllFileRecords(),
     db.getChunkedContents(),
   ]);
-  const keep = new Set<string>([...writingContents.keys(), ...heldContents.keys()]);
+  const keep = new Set<string>(writingContents.keys());
   for (const r of [...bundles, ...pending]) for (const f of bundleFiles(r.manifest)) keep.add(f.sha256);
   // A generated file's chunks (and its own record) live under the key its record names.
   for (const f of fileList) if (f.chunks && keep.has(f.sha256)) keep.add(f.chunks);
