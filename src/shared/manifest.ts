@@ -31,6 +31,21 @@ export interface TokenizerSpec {
   max_length: number;
 }
 
+/**
+ * The sampler's settings, diffusers' FlowMatchEulerDiscreteScheduler config. With `use_dynamic_shifting`
+ * the shift depends on the image size (the optional fields; FluxPipeline's defaults where absent).
+ */
+export interface SchedulerConfig {
+  num_train_timesteps: number;
+  shift: number;
+  use_dynamic_shifting: boolean;
+  base_shift?: number;
+  max_shift?: number;
+  base_image_seq_len?: number;
+  max_image_seq_len?: number;
+  time_shift_type?: 'exponential' | 'linear';
+}
+
 export interface BundleManifest {
   format: 'time-stream-bundle';
   format_version: 1;
@@ -42,7 +57,7 @@ export interface BundleManifest {
   precision: string;
   components: Record<ComponentName, BundleComponent>;
   tokenizers: { clip: TokenizerSpec; t5: TokenizerSpec };
-  scheduler: { num_train_timesteps: number; shift: number; use_dynamic_shifting: boolean };
+  scheduler: SchedulerConfig;
   vae: { scaling_factor: number; shift_factor: number; spatial_factor: number; latent_channels: number };
   defaults: { width: number; height: number; max_sequence_length: number };
   limits?: { min_size: number; max_size: number };

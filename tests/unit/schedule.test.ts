@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fluxSchedule, eulerStep } from '../../workers/pipeline/schedule';
+import { fluxSchedule, eulerStep, dynamicShiftMu } from '../../workers/pipeline/schedule';
+import type { SchedulerConfig } from '../../src/shared/manifest';
+import diffusersSchedules from '../fixtures/schedule/diffusers-schedules.json';
 
 describe('fluxSchedule (schnell: shift 1, no dynamic shifting)', () => {
   it('matches FlowMatchEulerDiscreteScheduler for 1..4 steps', () => {
@@ -25,5 +27,26 @@ describe('fluxSchedule (schnell: shift 1, no dynamic shifting)', () => {
     const x = new Float32Array([1, 2]);
     eulerStep(x, new Float32Array([0.5, -1]), 1, 0.5);
     expect(Array.from(x)).toEqual([0.75, 2.5]);
+  });
+});
+
+// Made by diffusers' own scheduler and FluxPipeline's calculate_shift (tests/fixtures/schedule/make_schedules.py).
+describe('fluxSchedule against diffusers (dynamic shifting, static shift)', () => {
+  const cases = diffusersSchedules as {
+    config: SchedulerConfig;
+    tokens: number;
+    steps: number;
+    mu: number;
+    sigmas: number[];
+    timestep_inputs: number[];
+  }[];
+  it.each(cases.map((c) => [`${JSON.stringify(c.config)} tokens ${c.tokens} steps ${c.steps}`, c] as const))('%s', (_, c) => {
+    const schedule = fluxSchedule(c.steps, c.config, c.tokens);
+    expect(Array.from(schedule.sigmas)).toEqual(c.sigmas);
+    expect(Array.from(schedule.timestepInputs)).toEqual(c.timestep_inputs);
+    if (c.config.use_dynamic_shifting) expect(dynamicShiftMu(c.tokens, c.config)).toBeCloseTo(c.mu, 12);
+  });
+  it('refuses dynamic shifting without the image size', () => {
+    expect(() => fluxSchedule(2, { shift: 1, num_train_timesteps: 1000, use_dynamic_shifting: true })).toThrow(RangeError);
   });
 });

@@ -44,7 +44,7 @@ export async function renderFrames(
   const tokens = tokenCount(shape);
   const noise = hooks.noise ?? packLatents(gaussianNoise(request.seed, tokens * 64), shape);
   if (noise.length !== tokens * 64) throw new AppError('Internal', `injected noise has ${noise.length} values, expected ${tokens * 64}`);
-  const schedule = fluxSchedule(request.steps, manifest.scheduler.shift, manifest.scheduler.num_train_timesteps);
+  const schedule = fluxSchedule(request.steps, manifest.scheduler, tokens);
   // Latents stay on the GPU between steps on WebGPU; wasm keeps them in JS (there is no copy to save).
   const onGpu = job.bundle.backend === 'webgpu' && hooks.gpuLatents !== false;
   const inputs: Record<'encoder_hidden_states' | 'img_ids' | 'txt_ids', [Float32Array, number[]]> = {

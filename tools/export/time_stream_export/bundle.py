@@ -62,6 +62,9 @@ def save_tokenizer(tok: Any, out_dir: Path, max_length: int) -> list[Path]:
     return written
 
 
+DYNAMIC_SHIFT_KEYS = ("base_shift", "max_shift", "base_image_seq_len", "max_image_seq_len", "time_shift_type")
+
+
 def write_bundle(
     comp: Components,
     out_dir: Path,
@@ -139,6 +142,8 @@ def write_bundle(
             "num_train_timesteps": int(sched.get("num_train_timesteps", 1000)),
             "shift": float(sched.get("shift", 1.0)),
             "use_dynamic_shifting": bool(sched.get("use_dynamic_shifting", False)),
+            # the resolution-dependent shift's settings, only where it is on (workers/pipeline/schedule.ts)
+            **({k: sched[k] for k in DYNAMIC_SHIFT_KEYS if k in sched} if sched.get("use_dynamic_shifting") else {}),
         },
         "vae": {
             "scaling_factor": float(dec_cfg.scaling_factor),
