@@ -1,10 +1,22 @@
 // Runtime harness: workers/runtime (onnxruntime-web, our GPU device) in this page, driven by
 // tests/e2e/runtime.spec.ts through `window.runtimeTest`. `?ort=jspi|asyncify` picks the build.
 // Errors come back as { name, message }, the way comlink carries them.
-import { createSession, runF32, tensorF32, ortBuild, wasmHeapBytes, type OrtSession } from '../../workers/runtime/ort';
+import {
+  createSession,
+  createGraphSession,
+  runF32,
+  tensorF32,
+  gpuTensorF32,
+  writeGpuTensor,
+  peekGpuF32,
+  ortBuild,
+  wasmHeapBytes,
+  type OrtSession,
+} from '../../workers/runtime/ort';
+import { trackGpuMemory, gpuMemory, resetGpuPeak } from '../../workers/runtime/gpu-memory';
 import { gpuDevice, gpuInfo, lowerGpuLimitsForTests } from '../../workers/runtime/gpu-device';
 import type { Backend } from '../../src/shared/events';
-import type { BundleComponent, BundleFile } from '../../src/shared/manifest';
+import type { BundleComponent, BundleFile, BundleManifest } from '../../src/shared/manifest';
 
 const MiB = 2 ** 20;
 
@@ -52,7 +64,123 @@ async function createChain(k: number, n: number, backend: Backend, weightsUrl: s
   return { createMs: performance.now() - start, weightBytes: weights.size, wholeReads: [...wholeReads] };
 }
 
+/** softmax(q·kᵀ/√d)·v per head, in float64: the reference for the attention graphs. */
+function attentionReference(q: Float32Array, k: Float32Array, v: Float32Array, seq: number, heads: number, headDim: number) {
+  const width = heads * headDim;
+  const out = new Float64Array(seq * width);
+  const scores = new Float64Array(seq);
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < seq; i++) {
+      let max = -Infinity;
+      for (let j = 0; j < seq; j++) {
+        let dot = 0;
+        for (let d = 0; d < headDim; d++) dot += q[i * width + h * headDim + d]! * k[j * width + h * headDim + d]!;
+        scores[j] = dot / Math.sqrt(headDim);
+        max = Math.max(max, scores[j]!);
+      }
+      let sum = 0;
+      for (let j = 0; j < seq; j++) sum += scores[j] = Math.exp(scores[j]! - max);
+      for (let j = 0; j < seq; j++)
+        for (let d = 0; d < headDim; d++) out[i * width + h * headDim + d]! += (scores[j]! / sum) * v[j * width + h * headDim + d]!;
+    }
+  return out;
+}
+
+/**
+ * Runs tests/fixtures/attention/<graph>.onnx on random q, k, v [1, seq, 64] (4 heads of 16): the largest error
+ * against the float64 reference, and the GPU buffer bytes the run added at its peak (WebGPU).
+ */
+async function runAttention(graph: string, seq: number, backend: Backend, checkValues: boolean) {
+  trackGpuMemory();
+  const bytes = new Uint8Array(await (await fetch(`/tests/fixtures/attention/${graph}.onnx`)).arrayBuffer());
+  const attention = await createGraphSession(bytes, backend);
+  try {
+    const width = 64;
+    const random = () => Float32Array.from({ length: seq * width }, () => Math.random() * 4 - 2);
+    const [q, k, v] = [random(), random(), random()];
+    const dims = [1, seq, width];
+    const before = gpuMemory().liveBytes;
+    resetGpuPeak();
+    const [out] = await runF32(attention, { q: tensorF32(q, dims), k: tensorF32(k, dims), v: tensorF32(v, dims) }, ['out']);
+    const runPeakBytes = gpuMemory().peakBytes - before;
+    let maxError = NaN;
+    if (checkValues) {
+      const expected = attentionReference(q, k, v, seq, 4, 16);
+      maxError = expected.reduce((m, e, i) => Math.max(m, Math.abs(e - out![i]!)), 0);
+    }
+    return { maxError, length: out!.length, runPeakBytes };
+  } finally {
+    await attention.release();
+  }
+}
+
+/**
+ * Graph capture on the built-in transformer (issue 15): a session with every dimension fixed and
+ * enableGraphCapture, fed and fetched through fixed GPU buffers whose contents change between runs, against
+ * a plain session on the same inputs. Returns the largest difference over 4 runs (the first captures, the
+ * rest replay) and the median time of a run of each.
+ */
+async function checkGraphCapture() {
+  const manifest = (await (await fetch('/models/tiny/manifest.json')).json()) as BundleManifest;
+  const component = manifest.components.transformer;
+  const read = async (f: BundleFile) => new Uint8Array(await (await fetch(`/models/tiny/${f.path}`)).arrayBuffer());
+  const [tokens, textLength] = [16, 12];
+  const config = component.config as { joint_attention_dim: number; pooled_projection_dim: number };
+  const device = await gpuDevice();
+  const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+  const inputs: Record<string, [Float32Array, number[]]> = {
+    hidden_states: [random(tokens * 64), [1, tokens, 64]],
+    encoder_hidden_states: [random(textLength * config.joint_attention_dim), [1, textLength, config.joint_attention_dim]],
+    pooled_projections: [random(config.pooled_projection_dim), [1, config.pooled_projection_dim]],
+    timestep: [Float32Array.of(1), [1]],
+    img_ids: [new Float32Array(tokens * 3), [tokens, 3]],
+    txt_ids: [new Float32Array(textLength * 3), [textLength, 3]],
+  };
+  const plain = await createSession(component, read, 'webgpu');
+  const captured = await createSession(component, read, 'webgpu', {
+    graphCapture: true,
+    gpuOutputs: true,
+    fixedDims: { batch: 1, N: tokens, L: textLength },
+  });
+  const fixed = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, gpuTensorF32(device, data, dims)]));
+  const out = gpuTensorF32(device, new Float32Array(tokens * 64), [1, tokens, 64]);
+  let maxDiff = 0;
+  const plainMs: number[] = [];
+  const replayMs: number[] = [];
+  try {
+    for (let run = 0; run < 4; run++) {
+      const hidden = random(tokens * 64);
+      const timestep = Float32Array.of(1 - run / 4);
+      writeGpuTensor(device, fixed.hidden_states!, hidden);
+      writeGpuTensor(device, fixed.timestep!, timestep);
+      let start = performance.now();
+      await captured.run(fixed, { out });
+      const replayed = await peekGpuF32(device, out);
+      if (run > 0) replayMs.push(performance.now() - start);
+      const feeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, tensorF32(data, dims)]));
+      feeds.hidden_states = tensorF32(hidden, [1, tokens, 64]);
+      feeds.timestep = tensorF32(timestep, [1]);
+      start = performance.now();
+      const [expected] = await runF32(plain, feeds, ['out']);
+      if (run > 0) plainMs.push(performance.now() - start);
+      maxDiff = Math.max(
+        maxDiff,
+        expected!.reduce((m, v, i) => Math.max(m, Math.abs(v - replayed[i]!)), 0),
+      );
+    }
+  } finally {
+    for (const t of [...Object.values(fixed), out]) t.dispose();
+    await plain.release();
+    await captured.release();
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  return { maxDiff, replaysRight: maxDiff < 1e-3, plainMs: median(plainMs), replayMs: median(replayMs) };
+}
+
 const api = {
+  checkGraphCapture: () => settle(checkGraphCapture),
+  runAttention: (graph: string, seq: number, backend: Backend, checkValues = true) =>
+    settle(() => runAttention(graph, seq, backend, checkValues)),
   ortBuild: () => ortBuild,
   wasmHeapBytes,
   gpuInfo: () => settle(gpuInfo),

@@ -36,6 +36,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--double", type=int, default=1)
     ap.add_argument("--single", type=int, default=1)
+    ap.add_argument("--attention", choices=("fused", "decomposed"), default="fused",
+                    help="one MultiHeadAttention node per block (the bundles' graph) or MatMul/Softmax/MatMul (before issue 15)")
     a = ap.parse_args()
     from diffusers import FluxTransformer2DModel
 
@@ -45,7 +47,7 @@ def main() -> None:
     model = FluxTransformer2DModel(**config).eval()
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params / 1e6:.1f} M params ({a.double} double + {a.single} single blocks), {time.time() - t0:.0f} s", flush=True)
-    onnx_model = export_torch("transformer", model)
+    onnx_model = export_torch("transformer", model, attention=a.attention)
     del model
     print(f"exported in {time.time() - t0:.0f} s", flush=True)
     onnx_model = quantize_q4(onnx_model)
@@ -54,7 +56,7 @@ def main() -> None:
     sizes = {p.name: p.stat().st_size for p in shards}
     for p in shards:
         p.unlink()  # random bytes of the same sizes are written on the GPU machine
-    info = {"config": config, "params": params, "graph_bytes": graph.stat().st_size, "shards": sizes}
+    info = {"config": config, "attention": a.attention, "params": params, "graph_bytes": graph.stat().st_size, "shards": sizes}
     (a.out / "wide.json").write_text(json.dumps(info, indent=1))
     print(json.dumps(info), f"{time.time() - t0:.0f} s", flush=True)
 

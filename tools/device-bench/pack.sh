@@ -4,14 +4,16 @@
 # kit travels in three calls that each copy their part to /tmp/keep on the (still warm) machine:
 #   .device/node-a, .device/node-b   Node 20 (stripped, xz, split in two)
 #   .device/kit                      dawn.node (npm `webgpu` 0.6.2), onnxruntime-web 1.30's WebGPU
-#                                    build, the Vulkan loader deb, the wide transformer's graph
+#                                    build, the Vulkan loader deb, the wide transformer's graphs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=.device
 P=/tmp/device-pack
 rm -rf $D/node-a $D/node-b $D/kit && mkdir -p $D/node-a $D/node-b $D/kit/tools/ort $D/kit/tools/webgpu/dist/linux-x64 $P
-[ -f $D/wide/transformer.onnx ] || tools/export/.venv/bin/python tools/device-bench/export_wide.py --out $D/wide
-cp -r $D/wide $D/kit/
+# The bundles' graph (fused attention) and the one before issue 15 (decomposed), for a side-by-side run.
+[ -f $D/wide/transformer.onnx ] && grep -q '"attention": "fused"' $D/wide/wide.json || tools/export/.venv/bin/python tools/device-bench/export_wide.py --out $D/wide
+[ -f $D/wide-decomposed/transformer.onnx ] || tools/export/.venv/bin/python tools/device-bench/export_wide.py --attention decomposed --out $D/wide-decomposed
+cp -r $D/wide $D/wide-decomposed $D/kit/
 (cd $P && { [ -d webgpu-pkg ] || { npm pack webgpu@0.6.2 >/dev/null && mkdir webgpu-pkg && tar xzf webgpu-0.6.2.tgz -C webgpu-pkg; }; })
 cp $P/webgpu-pkg/package/index.js $P/webgpu-pkg/package/package.json $D/kit/tools/webgpu/
 xz -9 -T2 -c $P/webgpu-pkg/package/dist/linux-x64/dawn.node > $D/kit/tools/webgpu/dist/linux-x64/dawn.node.xz

@@ -15,8 +15,11 @@ mkdir -p $T && cp -r "$K"/kit/tools/. $T/
 cat "$K"/node.xz.0* | xz -d > $T/node && chmod +x $T/node
 rm -f $T/webgpu/dist/linux-x64/dawn.node $T/ort/ort-wasm-simd-threaded.asyncify.wasm; xz -d $T/webgpu/dist/linux-x64/dawn.node.xz $T/ort/ort-wasm-simd-threaded.asyncify.wasm.xz
 $T/node --version
-echo "== random weights"; python3 tools/device-bench/fill_random.py "$K/kit/wide/transformer.onnx"
-echo "== onnxruntime-web 1.30 on WebGPU (Dawn in Node), real-width FLUX transformer, 1 double + 1 single block, q4"
-timeout 300 $T/node tools/device-bench/webgpu_step.mjs --ort $T/ort --dawn $T/webgpu \
-  --model "$K/kit/wide/transformer.onnx" --config "$K/kit/wide/wide.json" --sizes 512,768,1024 --text 256 --runs 5
+# Fused attention (the bundles' graph, issue 15) first, then the decomposed graph it replaced, side by side.
+for w in wide wide-decomposed; do
+  echo "== $w: random weights"; python3 tools/device-bench/fill_random.py "$K/kit/$w/transformer.onnx"
+  echo "== $w: onnxruntime-web 1.30 on WebGPU (Dawn in Node), real-width FLUX transformer, 1 double + 1 single block, q4"
+  timeout 300 $T/node tools/device-bench/webgpu_step.mjs --ort $T/ort --dawn $T/webgpu \
+    --model "$K/kit/$w/transformer.onnx" --config "$K/kit/$w/wide.json" --sizes 512,768,1024 --text 256 --runs 5
+done
 echo "== done"

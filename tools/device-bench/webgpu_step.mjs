@@ -133,21 +133,34 @@ if (backend === 'webgpu') {
     device.queue.writeBuffer(buffer, 0, data);
     return ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims });
   };
+  const readBack = async (tensor) => {
+    const source = tensor.gpuBuffer;
+    const staging = device.createBuffer({ size: source.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(source, 0, staging, 0, source.size);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const data = new Float32Array(staging.getMappedRange().slice(0));
+    staging.destroy();
+    return data;
+  };
+  const size = sizes[0];
+  const side = size / 16;
+  const S = side * side;
   let capture;
   try {
+    // Every dimension fixed (freeDimensionOverrides): ORT folds the shape ops, so every node runs on WebGPU.
     capture = await ort.InferenceSession.create(new Uint8Array(readFileSync(modelPath)), {
       executionProviders: [{ name: 'webgpu' }],
       graphOptimizationLevel: 'all',
       externalData,
       enableGraphCapture: true,
       preferredOutputLocation: 'gpu-buffer',
+      freeDimensionOverrides: { batch: 1, N: S, L: textLength },
     });
   } catch (e) {
     console.log(`graph capture: session not created: ${e.message ?? e}`);
   }
-  const size = sizes[0];
-  const side = size / 16;
-  const S = side * side;
   const ids = new Float32Array(S * 3);
   for (let i = 0; i < S; i++) (ids[i * 3 + 1] = Math.floor(i / side)), (ids[i * 3 + 2] = i % side);
   const feeds = {
@@ -159,6 +172,7 @@ if (backend === 'webgpu') {
     txt_ids: gpuTensor(new Float32Array(textLength * 3), [textLength, 3]),
   };
   const out = gpuTensor(new Float32Array(S * 64), [1, S, 64]);
+  let expected;
   for (const [label, s] of [['GPU inputs, no capture', session], ['GPU inputs, graph capture', capture]]) {
     if (!s) continue;
     const times = [];
@@ -170,7 +184,11 @@ if (backend === 'webgpu') {
         if (r) times.push(performance.now() - t);
       }
       times.sort((a, b) => a - b);
-      console.log(`  ${size}x${size} ${label}: median ${times[times.length >> 1].toFixed(1)} ms (min ${times[0].toFixed(1)})`);
+      // The replays must give what the plain session gave on the same inputs (on SwiftShader they do not: docs/runtime.md).
+      const got = await readBack(out);
+      expected ??= got;
+      const maxDiff = got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
+      console.log(`  ${size}x${size} ${label}: median ${times[times.length >> 1].toFixed(1)} ms (min ${times[0].toFixed(1)}), max |diff| from no capture ${maxDiff.toExponential(2)}`);
     } catch (e) {
       console.log(`  ${label}: run failed: ${e.message ?? e}`);
     }

@@ -9,6 +9,20 @@ import { AppError } from '../../src/shared/errors';
 /** Features onnxruntime-web's WebGPU EP uses when the device has them (its own default list). */
 const WANTED_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 
+/**
+ * The smallest subgroup for which the engine lets ORT use subgroups. ORT 1.30's flash attention (the
+ * transformer's fused MultiHeadAttention) takes a subgroup path when the device has the feature, and
+ * that path assumes subgroups of at least 16 lanes (ORT's later code checks the same bound): on
+ * SwiftShader (4 lanes) it returned wrong attention (max error 0.8 on values of order 1;
+ * tests/e2e/attention.spec.ts), and right values without the feature.
+ */
+export const MIN_SUBGROUP_SIZE = 16;
+
+function wantedFeatures(adapter: GPUAdapter): GPUFeatureName[] {
+  const subgroupMin = (adapter.info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize ?? 0;
+  return WANTED_FEATURES.filter((f) => adapter.features.has(f) && (f !== 'subgroups' || subgroupMin >= MIN_SUBGROUP_SIZE));
+}
+
 /** Limits raised to the adapter's maximum: the 128 MiB / 256 MiB defaults are far too small for FLUX. */
 export const RAISED_LIMITS = [
   'maxBufferSize',
@@ -60,7 +74,7 @@ async function requestDevice(): Promise<Current> {
   if (!('gpu' in navigator) || !navigator.gpu) throw new AppError('WebGpuUnavailable', 'This browser has no WebGPU.');
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new AppError('WebGpuUnavailable', 'WebGPU found no usable GPU adapter.');
-  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  const requiredFeatures = wantedFeatures(adapter);
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) {
     const max = adapter.limits[name];

@@ -93,8 +93,18 @@ export type FileReader = (file: BundleFile) => Promise<Uint8Array | Blob>;
 export interface SessionSetup {
   /** WebGPU: keep these outputs (or all, with true) in GPU buffers instead of reading them back. */
   gpuOutputs?: boolean | readonly string[];
-  /** WebGPU: capture the command stream on the first run and replay it (all inputs/outputs on the GPU). */
+  /**
+   * WebGPU: capture the command stream on the first run and replay it on later runs. ORT then ignores
+   * the feeds it is given: every input and output must be a GPU buffer, the same ones on every run
+   * (write new values into them), and every node must run on WebGPU (see fixedDims).
+   */
   graphCapture?: boolean;
+  /**
+   * Values for the graph's symbolic dimensions (ORT's freeDimensionOverrides): with every shape known
+   * when the session is made, ORT folds the shape arithmetic into constants, so no node is left on the
+   * CPU for it. The session then runs only at those sizes.
+   */
+  fixedDims?: Readonly<Record<string, number>>;
   /**
    * WebGPU: what ORT does with a storage buffer it frees ('bucket', its default, keeps it for reuse;
    * 'disabled' destroys it). ORT reads it when it first sees a device; later sessions on that device
@@ -128,6 +138,7 @@ async function ortOptions(backend: Backend, setup: SessionSetup): Promise<OrtApi
     options.preferredOutputLocation =
       setup.gpuOutputs === true ? 'gpu-buffer' : Object.fromEntries(setup.gpuOutputs.map((name) => [name, 'gpu-buffer' as const]));
   if (setup.graphCapture) options.enableGraphCapture = true;
+  if (setup.fixedDims) options.freeDimensionOverrides = { ...setup.fixedDims };
   return options;
 }
 
@@ -198,7 +209,7 @@ export function tensorI64(data: BigInt64Array, dims: readonly number[]): OrtTens
 
 /**
  * A float32 tensor in a GPU buffer of ORT's device, uploaded once (fixed feeds, noise): feeding it
- * costs no upload per run. dispose() destroys the buffer.
+ * costs no upload per run. dispose() destroys the buffer; getData() reads it back.
  */
 export function gpuTensorF32(device: GPUDevice, data: Float32Array, dims: readonly number[]): OrtTensor {
   // Storage buffers are bound in 4-byte units; ORT pads its own the same way (16 bytes).
@@ -208,8 +219,30 @@ export function gpuTensorF32(device: GPUDevice, data: Float32Array, dims: readon
   return ort().Tensor.fromGpuBuffer(buffer as unknown as OrtApi.Tensor.GpuBufferType, {
     dataType: 'float32',
     dims,
+    download: () => downloadF32(device, buffer, data.length),
     dispose: () => buffer.destroy(),
   });
+}
+
+async function downloadF32(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: buffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  try {
+    const encoder = device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    return new Float32Array(staging.getMappedRange().slice(0, length * 4));
+  } finally {
+    staging.destroy();
+  }
+}
+
+/**
+ * Reads a GPU tensor back without changing it: ORT's getData() turns the tensor into a CPU tensor, which
+ * a graph-captured session's fixed input or output must never become.
+ */
+export function peekGpuF32(device: GPUDevice, tensor: OrtTensor): Promise<Float32Array> {
+  return guardGpu('reading a result from the GPU', () => downloadF32(device, tensor.gpuBuffer as unknown as GPUBuffer, tensor.size));
 }
 
 /** Overwrites a gpuTensorF32's contents (same size), ordered before any later run on the queue. */

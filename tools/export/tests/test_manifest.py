@@ -101,6 +101,13 @@ def test_graph_contract(bundle, name):
     else:
         assert "com.microsoft.MatMulNBits" not in ops
     assert "Gemm" not in ops
+    if name == "transformer":  # fused attention: one MultiHeadAttention per block, its present outputs declared
+        cfg = c["config"]
+        mha = [n for n in model.graph.node if n.op_type == "MultiHeadAttention"]
+        assert len(mha) == cfg["num_layers"] + cfg["num_single_layers"] and "Softmax" not in ops
+        for n in mha:
+            assert n.domain == "com.microsoft" and len(n.output) == 3  # WebGPU's flash path needs present_key/value
+            assert onnx.helper.get_attribute_value(n.attribute[0]) == cfg["num_attention_heads"]
 
 
 def test_precision_fields(tiny_manifest, tiny_q4_manifest):

@@ -80,6 +80,8 @@ def cmd_export(argv: list[str]) -> int:
     p.add_argument("--out", type=Path, required=True, help="bundle folder to write")
     p.add_argument("--quantize", choices=["none", "q4"], default="none")
     p.add_argument("--fp16", action="store_true", help="fp16 weights/activations (not implemented yet)")
+    p.add_argument("--attention", choices=ex.ATTENTION_MODES, default="fused",
+                   help="transformer attention: one MultiHeadAttention node (fused) or MatMul/Softmax/MatMul")
     p.add_argument("--shard-limit", type=int, default=ex.DEFAULT_SHARD_LIMIT, help="max bytes per external-data shard")
     p.add_argument("--id", dest="bundle_id", default=None)
     p.add_argument("--display-name", default=None)
@@ -134,6 +136,7 @@ def cmd_export(argv: list[str]) -> int:
             "opset": ex.OPSET,
             "exporter": "torch.onnx.export(dynamo=True)",
             "shard_limit": a.shard_limit,
+            "attention": a.attention,
         }
     )
     print(f"exporting {bundle_id} -> {a.out}")
@@ -149,6 +152,7 @@ def cmd_export(argv: list[str]) -> int:
         defaults=defaults,
         limits=limits,
         export_info=info,
+        attention=a.attention,
     )
     total = sum(f["bytes"] for f in B.all_files(m))
     print(f"done in {time.time() - t0:.1f}s: {total} bytes, version {m['version'][:16]}")
@@ -238,11 +242,17 @@ def cmd_fill(argv: list[str]) -> int:
     return 0
 
 
+def cmd_fp16_check(argv: list[str]) -> int:
+    from . import precision_check as P
+
+    return P.main(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "reference":
         return cmd_reference(argv[1:])
-    cmds = {"template": cmd_template, "sources": cmd_sources, "fill": cmd_fill}
+    cmds = {"template": cmd_template, "sources": cmd_sources, "fill": cmd_fill, "fp16-check": cmd_fp16_check}
     if argv and argv[0] in cmds:
         return cmds[argv[0]](argv[1:])
     if argv and argv[0] == "export":

@@ -79,6 +79,7 @@ def write_bundle(
     limits: dict | None = None,
     export_info: dict | None = None,
     log=print,
+    attention: str = "fused",
 ) -> dict:
     if precision not in ("fp32", "q4"):
         raise ValueError(f"precision {precision!r}: only fp32 and q4 are implemented")
@@ -95,7 +96,7 @@ def write_bundle(
     stats: dict[str, Any] = {}
     for name in ex.COMPONENTS:
         t0 = time.time()
-        model = ex.export_torch(name, mods[name])
+        model = ex.export_torch(name, mods[name], attention=attention)
         t_export = time.time() - t0
         comp_precision = "fp32"
         if precision == "q4" and name in ex.QUANTIZED_COMPONENTS:

@@ -114,6 +114,78 @@ def float32_rope():
         tf.FluxPosEmbed.forward = orig
 
 
+# --------------------------------------------------------------------------------------------- attention
+
+ATTENTION_MODES = ("fused", "decomposed")
+
+
+@torch.library.custom_op("time_stream::attention", mutates_args=())
+def fused_attention_op(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """Flux's joint attention, [B, S, heads, head_dim] in and out (diffusers' layout): plain SDPA in torch; exported as
+    one com.microsoft MultiHeadAttention node (``_mha_onnx``)."""
+    out = torch.nn.functional.scaled_dot_product_attention(query.transpose(1, 2), key.transpose(1, 2), value.transpose(1, 2))
+    return out.transpose(1, 2).contiguous()
+
+
+@fused_attention_op.register_fake
+def _fused_attention_fake(query, key, value):
+    return torch.empty_like(query)
+
+
+def _mha_schema() -> onnx.defs.OpSchema:
+    """The part of onnxruntime's MultiHeadAttention schema the exporter needs (onnx itself does not know the op)."""
+    P = onnx.defs.OpSchema.FormalParameter
+    return onnx.defs.OpSchema(
+        "MultiHeadAttention", "com.microsoft", 1,
+        inputs=[P("query", "T"), P("key", "T"), P("value", "T")],
+        outputs=[P("output", "T"), P("present_key", "T"), P("present_value", "T")],
+        type_constraints=[("T", ["tensor(float)", "tensor(float16)"], "")],
+        attributes=[onnx.defs.OpSchema.Attribute("num_heads", onnx.defs.OpSchema.AttrType.INT, "")],
+    )
+
+
+def _mha_onnx(query, key, value):
+    """[B, S, heads, head_dim] -> BSD query/key/value of MultiHeadAttention (scale 1/sqrt(head_dim), SDPA's default).
+
+    The present_key/present_value outputs are declared although nothing reads them: onnxruntime's WebGPU kernel
+    takes its flash-attention path only when they exist (CanApplyFlashAttention: present_key and present_value
+    non-null, batch 1, no bias, head_dim % 4 == 0, the device has subgroups); otherwise it materialises the
+    [B, heads, S, S] scores like the decomposed graph."""
+    import onnxscript
+    from onnxscript import opset18 as op
+
+    mha = onnxscript.values.Op(onnxscript.values.Opset("com.microsoft", 1), "MultiHeadAttention", _mha_schema())
+    flat = op.Constant(value_ints=[0, 0, -1])
+    out, _present_key, _present_value = mha(
+        op.Reshape(query, flat), op.Reshape(key, flat), op.Reshape(value, flat), num_heads=query.shape[2]
+    )
+    return op.Reshape(out, op.Shape(query))
+
+
+def _dispatch_fused(query, key, value, attn_mask=None, **_backend):
+    if attn_mask is not None:
+        raise ValueError("fused attention: Flux's attention has no mask")
+    return fused_attention_op(query, key, value)
+
+
+@contextlib.contextmanager
+def transformer_tracing(attention: str = "fused"):
+    """Everything the transformer's export changes in diffusers while tracing: float32 RoPE, and with
+    ``attention="fused"`` each attention as the custom op above. Yields the exporter's custom_translation_table."""
+    import diffusers.models.transformers.transformer_flux as tf
+
+    if attention not in ATTENTION_MODES:
+        raise ValueError(f"attention {attention!r}: one of {ATTENTION_MODES}")
+    orig = tf.dispatch_attention_fn
+    if attention == "fused":
+        tf.dispatch_attention_fn = _dispatch_fused
+    try:
+        with float32_rope():
+            yield {torch.ops.time_stream.attention.default: _mha_onnx} if attention == "fused" else None
+    finally:
+        tf.dispatch_attention_fn = orig
+
+
 # --------------------------------------------------------------------------------------------- specs
 
 
@@ -205,15 +277,15 @@ _DYNAMIC = {
 # --------------------------------------------------------------------------------------------- export
 
 
-def export_torch(name: str, module: Any) -> onnx.ModelProto:
+def export_torch(name: str, module: Any, attention: str = "fused") -> onnx.ModelProto:
     """Export one component with the dynamo exporter; returns a ModelProto with its weights embedded."""
     wrapper = wrap(name, module)
     args = example_inputs(name, module)
     ins, outs = component_io(name, module)
     dyn = tuple({ax: torch.export.Dim.DYNAMIC for ax in d} for d in _DYNAMIC[name])
-    ctx = float32_rope() if name == "transformer" else contextlib.nullcontext()
+    ctx = transformer_tracing(attention) if name == "transformer" else contextlib.nullcontext()
     buf = io.StringIO()
-    with ctx, torch.no_grad(), contextlib.redirect_stdout(buf):
+    with ctx as translations, torch.no_grad(), contextlib.redirect_stdout(buf):
         prog = torch.onnx.export(
             wrapper,
             args,
@@ -225,6 +297,7 @@ def export_torch(name: str, module: Any) -> onnx.ModelProto:
             dynamic_shapes=dyn,
             verbose=False,
             optimize=True,
+            custom_translation_table=translations,
         )
     model = prog.model_proto  # an in-memory proto (no serialisation: real components exceed protobuf's 2 GB)
     set_io_shapes(model, ins, outs)

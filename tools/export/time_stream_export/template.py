@@ -134,7 +134,7 @@ def canonical_params(module: torch.nn.Module) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------- export
 
 
-def export_weightless(name: str, module: torch.nn.Module) -> tuple[onnx.ModelProto, dict[str, tuple[list[int], int]]]:
+def export_weightless(name: str, module: torch.nn.Module, attention: str = "fused") -> tuple[onnx.ModelProto, dict[str, tuple[list[int], int]]]:
     """Trace a meta module; returns the optimised graph in which every parameter is a graph input, and
     {input name: (shape, onnx dtype)} of those inputs."""
     import onnx_ir as ir
@@ -144,12 +144,12 @@ def export_weightless(name: str, module: torch.nn.Module) -> tuple[onnx.ModelPro
     args = tuple(a.to("meta") for a in ex.example_inputs(name, module))
     ins, outs = ex.component_io(name, module)
     dyn = tuple({ax: torch.export.Dim.DYNAMIC for ax in d} for d in ex._DYNAMIC[name])
-    ctx = ex.float32_rope() if name == "transformer" else contextlib.nullcontext()
-    with ctx, torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
+    ctx = ex.transformer_tracing(attention) if name == "transformer" else contextlib.nullcontext()
+    with ctx as translations, torch.no_grad(), contextlib.redirect_stdout(io.StringIO()):
         prog = torch.onnx.export(
             wrapper, args, f=None, dynamo=True, opset_version=ex.OPSET,
             input_names=[i.name for i in ins], output_names=[o.name for o in outs],
-            dynamic_shapes=dyn, verbose=False, optimize=False,
+            dynamic_shapes=dyn, verbose=False, optimize=False, custom_translation_table=translations,
         )
     model = prog.model
     g = model.graph
