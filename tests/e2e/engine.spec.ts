@@ -48,12 +48,18 @@ test('an invalid request is refused before any model runs', async ({ page }) => 
   expect(onnxRequests).toEqual([]);
 });
 
-test('WebGPU is used when the adapter exists, and reported', async ({ page }) => {
+test('WebGPU is used when the adapter exists, and reported; onnxruntime logs nothing to the console', async ({ page }) => {
+  // ORT's warning-level session log used to print "VerifyEachNodeIsAssignedToAnEp" through console.error.
+  const logged: string[] = [];
+  page.on('console', (m) => {
+    if ((m.type() === 'error' || m.type() === 'warning') && !m.text().includes('[vite]')) logged.push(`${m.type()}: ${m.text()}`);
+  });
   await harness(page);
   const r = await page.evaluate(async (req) => (window as any).runPlain({ ...req, frames: 3, steps: 1 }, 'webgpu', 'gpu'), small);
   expect(r.error).toBeNull();
   expect(r.result.backend).toBe('webgpu');
   expect(r.events).toContain('backend');
+  expect(logged.filter((line) => !line.includes('Failed to load resource'))).toEqual([]);
 });
 
 test('the frame cache: a repeated job renders nothing, 3 -> 5 frames renders only the 2 new ones', async ({ page }) => {

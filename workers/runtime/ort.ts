@@ -123,8 +123,15 @@ export interface SessionSetup {
 /** Where a session's time went while it was being made: reading the bundle's bytes, then creating it. */
 export type SessionPhaseTimer = (phase: 'read' | 'create', ms: number) => void;
 
+/**
+ * Errors only from a session's own log: at ORT's default (warning) every WebGPU session printed
+ * "VerifyEachNodeIsAssignedToAnEp" (shape ops placed on the CPU, as designed) through console.error.
+ */
+const SESSION_LOG_ERRORS_ONLY = 3;
+
 async function ortOptions(backend: Backend, setup: SessionSetup): Promise<OrtApi.InferenceSession.SessionOptions> {
-  if (backend !== 'webgpu') return { executionProviders: [backend], graphOptimizationLevel: 'all' };
+  const common = { graphOptimizationLevel: 'all', logSeverityLevel: SESSION_LOG_ERRORS_ONLY } as const;
+  if (backend !== 'webgpu') return { executionProviders: [backend], ...common };
   // onnxruntime-web reads the device, enableGraphCapture and the cache modes only when the EP is an object.
   const webgpu: OrtApi.InferenceSession.WebGpuExecutionProviderOption & {
     device?: GPUDevice;
@@ -133,7 +140,7 @@ async function ortOptions(backend: Backend, setup: SessionSetup): Promise<OrtApi
   } = { name: 'webgpu', device: await gpuDevice() };
   if (setup.bufferCache) webgpu.storageBufferCacheMode = setup.bufferCache;
   if (setup.cpuNodes?.length) webgpu.forceCpuNodeNames = setup.cpuNodes;
-  const options: OrtApi.InferenceSession.SessionOptions = { executionProviders: [webgpu], graphOptimizationLevel: 'all' };
+  const options: OrtApi.InferenceSession.SessionOptions = { executionProviders: [webgpu], ...common };
   if (setup.gpuOutputs)
     options.preferredOutputLocation =
       setup.gpuOutputs === true ? 'gpu-buffer' : Object.fromEntries(setup.gpuOutputs.map((name) => [name, 'gpu-buffer' as const]));
