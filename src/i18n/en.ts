@@ -3,6 +3,7 @@ import type { ErrorName } from '../shared/errors';
 import type { StageName } from '../shared/events';
 import type { SourceProblem } from '../shared/sources';
 import type { PreflightReason } from '../shared/preflight';
+import type { JobInput } from '../shared/job';
 
 /** How an error is worded: what happened, and what to do about it. */
 export interface ErrorWords {
@@ -36,6 +37,33 @@ export const en = {
     copyLink: 'Copy link to these settings',
     linkCopied: 'Link copied. Opening it fills in this form; nothing starts by itself.',
     linkCopyFailed: 'Could not copy; the link is in the address bar.',
+    sameStates: 'The two states read the same, so every frame would be the same picture: write two different states.',
+  },
+  link: {
+    /** Each field as it is named inside a sentence. */
+    names: {
+      prompt: 'prompt',
+      state1: '1st state',
+      state2: '2nd state',
+      strength: 'strength',
+      frames: 'number of frames',
+      iterations: 'direction iterations',
+      steps: 'inference steps',
+      guidanceScale: 'guidance scale',
+      seed: 'seed',
+      width: 'width',
+      height: 'height',
+      maxSequenceLength: 'T5 text length',
+      fps: 'frames per second',
+      loop: 'loop',
+      holdLastMs: 'hold of the last frame',
+    } satisfies Record<keyof JobInput, string>,
+    cut: (name: string, length: number, kept: number) =>
+      `The link’s ${name} was ${length} characters long; the form keeps the first ${kept}.`,
+    ignored: (name: string, raw: string, using: string) => `The link’s ${name} “${raw}” was ignored; using ${using}.`,
+    ignoredSeed: (raw: string) => `The link’s seed “${raw}” was ignored; the seed is random.`,
+    size: (name: string, value: number, min: number, max: number, using: number) =>
+      `The link’s ${name} ${value} does not fit this model (${min} to ${max} px); using ${using}.`,
   },
   korean: {
     /** Shown in both languages whatever the UI language, as the original Space did. */

@@ -1,11 +1,26 @@
 // Every Korean string of the UI, in the same shape as en.ts.
 import type { Messages } from './en';
-import { LIMITS } from '../shared/request';
+import { LIMITS, SAME_STATES } from '../shared/request';
+import type { JobInput } from '../shared/job';
+import { VIDEO_LIMITS } from '../shared/video-api';
 
-const fieldNames: Record<string, string> = {
+/** Each field as it is named inside a sentence. */
+const names: Record<keyof JobInput, string> = {
   prompt: '프롬프트',
   state1: '첫 번째 상태',
   state2: '두 번째 상태',
+  strength: '강도',
+  frames: '프레임 수',
+  iterations: '방향 탐색 반복 수',
+  steps: '추론 단계',
+  guidanceScale: '가이던스 스케일',
+  seed: '시드',
+  width: '너비',
+  height: '높이',
+  maxSequenceLength: 'T5 텍스트 길이',
+  fps: '초당 프레임',
+  loop: '반복 방식',
+  holdLastMs: '마지막 프레임 유지 시간',
 };
 
 export const ko: Messages = {
@@ -34,6 +49,15 @@ export const ko: Messages = {
     copyLink: '이 설정의 링크 복사',
     linkCopied: '링크를 복사했습니다. 링크를 열면 이 양식이 채워지며, 저절로 시작하지 않습니다.',
     linkCopyFailed: '복사하지 못했습니다. 링크는 주소창에 있습니다.',
+    sameStates: '두 상태가 같아서 모든 프레임이 같은 그림이 됩니다. 서로 다른 두 상태를 쓰세요.',
+  },
+  link: {
+    names,
+    cut: (name, length, kept) => `링크의 ${name}은(는) ${length}자였습니다. 양식에는 앞의 ${kept}자만 넣었습니다.`,
+    ignored: (name, raw, using) => `링크의 ${name} 값 “${raw}”은(는) 무시했습니다. ${using}을(를) 사용합니다.`,
+    ignoredSeed: (raw) => `링크의 시드 “${raw}”은(는) 무시했습니다. 시드는 무작위입니다.`,
+    size: (name, value, min, max, using) =>
+      `링크의 ${name} ${value}은(는) 이 모델에 맞지 않습니다(${min}~${max}px). ${using}을(를) 사용합니다.`,
   },
   korean: {
     notice: '한국어 입력도 가능하지만, 모델이 영어에 최적화되어 있어 결과가 제한적일 수 있습니다.',
@@ -287,12 +311,15 @@ export const ko: Messages = {
       Internal: { what: '예상하지 못한 문제가 생겼습니다.', action: '다시 시도하세요. 계속되면 페이지를 새로 고치세요.' },
     },
   },
-  invalid: (field, _detail, size) => {
+  invalid: (field, detail, size) => {
     switch (field) {
+      case 'state2':
+        if (detail.startsWith(SAME_STATES))
+          return '두 번째 상태가 첫 번째 상태와 같습니다. 모든 프레임이 같은 그림이 되니 서로 다른 상태를 쓰세요.';
+      // falls through
       case 'prompt':
       case 'state1':
-      case 'state2':
-        return `${fieldNames[field]}에 몇 단어를 입력하세요 (최대 ${LIMITS.textMaxChars}자).`;
+        return `${names[field]}에 몇 단어를 입력하세요 (최대 ${LIMITS.textMaxChars}자).`;
       case 'strength':
         return `강도는 ${LIMITS.strength.min}에서 ${LIMITS.strength.max} 사이의 숫자여야 합니다.`;
       case 'frames':
@@ -310,6 +337,12 @@ export const ko: Messages = {
         return `${field === 'width' ? '너비' : '높이'}는 ${size.min}에서 ${size.max} 사이의 ${LIMITS.size.multiple}의 배수여야 합니다.`;
       case 'maxSequenceLength':
         return 'T5 길이는 256 또는 512 토큰이어야 합니다.';
+      case 'fps':
+        return `초당 프레임은 ${VIDEO_LIMITS.fps.min}에서 ${VIDEO_LIMITS.fps.max} 사이의 숫자여야 합니다.`;
+      case 'loop':
+        return '반복 방식은 앞으로 또는 갔다가 돌아오기 중 하나여야 합니다.';
+      case 'holdLastMs':
+        return `마지막 프레임 유지 시간은 ${VIDEO_LIMITS.holdMs.min}에서 ${VIDEO_LIMITS.holdMs.max} ms 사이여야 합니다.`;
       default:
         return '요청이 올바르지 않습니다.';
     }

@@ -58,6 +58,15 @@ export interface SizeLimits {
   max: number;
 }
 
+/** How a same-states message starts (the Korean UI recognises it by this). */
+export const SAME_STATES = 'The 2nd state is the same as the 1st state';
+
+/** Two states that read the same once case and runs of spaces are set aside: their direction is nothing. */
+export function sameStates(a: string, b: string): boolean {
+  const plain = (text: string) => text.normalize('NFC').toLowerCase().replace(/\s+/gu, ' ').trim();
+  return plain(a) === plain(b);
+}
+
 function fail(field: keyof RenderRequest, message: string): never {
   throw new AppError('InvalidRequest', message, field);
 }
@@ -67,7 +76,10 @@ function checkText(field: 'prompt' | 'state1' | 'state2', value: unknown, label:
   const text = value.normalize('NFC').trim();
   if (text.length === 0) fail(field, `${label} is empty: write a few words.`);
   if (text.length > LIMITS.textMaxChars)
-    fail(field, `${label} is ${text.length} characters long; keep it under ${LIMITS.textMaxChars} (the encoders read at most 77 and 512 tokens).`);
+    fail(
+      field,
+      `${label} is ${text.length} characters long; keep it under ${LIMITS.textMaxChars} (the encoders read at most 77 and 512 tokens).`,
+    );
   return text;
 }
 
@@ -93,13 +105,21 @@ export function validateRequest(input: unknown, sizeLimits: SizeLimits = LIMITS.
   const prompt = checkText('prompt', r.prompt, 'The prompt');
   const state1 = checkText('state1', r.state1, 'The 1st state');
   const state2 = checkText('state2', r.state2, 'The 2nd state');
+  if (sameStates(state1, state2))
+    fail('state2', `${SAME_STATES} (“${state1}” and “${state2}”), so every frame would be the same picture: write two different states.`);
   const strength = checkNumber('strength', r.strength, 'Strength', LIMITS.strength.min, LIMITS.strength.max);
   const frames = checkInteger('frames', r.frames, 'The number of frames', LIMITS.frames.min, LIMITS.frames.max);
   if (frames % 2 === 0) fail('frames', `The number of frames must be odd so that one frame sits in the middle (got ${frames}).`);
   const iterations = checkInteger('iterations', r.iterations, 'Direction iterations', LIMITS.iterations.min, LIMITS.iterations.max);
   const steps = checkInteger('steps', r.steps, 'Inference steps', LIMITS.steps.min, LIMITS.steps.max);
   const seed = checkInteger('seed', r.seed, 'The seed', LIMITS.seed.min, LIMITS.seed.max);
-  const guidanceScale = checkNumber('guidanceScale', r.guidanceScale ?? DEFAULT_REQUEST.guidanceScale, 'Guidance scale', LIMITS.guidanceScale.min, LIMITS.guidanceScale.max);
+  const guidanceScale = checkNumber(
+    'guidanceScale',
+    r.guidanceScale ?? DEFAULT_REQUEST.guidanceScale,
+    'Guidance scale',
+    LIMITS.guidanceScale.min,
+    LIMITS.guidanceScale.max,
+  );
   const width = checkInteger('width', r.width, 'The width', sizeLimits.min, sizeLimits.max);
   const height = checkInteger('height', r.height, 'The height', sizeLimits.min, sizeLimits.max);
   if (width % LIMITS.size.multiple !== 0) fail('width', `The width must be a multiple of ${LIMITS.size.multiple} (got ${width}).`);

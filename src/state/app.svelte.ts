@@ -2,7 +2,6 @@
 import { GeneratorClient } from '../client/generator-client';
 import { Locale } from '../i18n/locale.svelte';
 import { hasHangul } from '../shared/request';
-import type { VideoOptions } from '../shared/video-api';
 import { Settings } from './settings.svelte';
 import { Session } from './session.svelte';
 import { Models } from './models.svelte';
@@ -17,8 +16,6 @@ export class AppState {
   readonly session = new Session(this.client);
   readonly models = new Models(this.client, (manifest) => this.settings.applyModel(manifest));
 
-  /** Options of the looping video (the original Space: 5 fps, forward loop). Posted as a snapshot: rune proxies cannot be cloned. */
-  readonly video: Required<Pick<VideoOptions, 'fps' | 'loop' | 'holdLastMs'>> = $state({ fps: 5, loop: 'forward', holdLastMs: 0 });
   /** A short confirmation (link copied), announced politely. */
   notice = $state<string | null>(null);
 
@@ -56,7 +53,7 @@ export class AppState {
     if (this.session.running) return true;
     const checked = this.settings.prepare();
     if (!checked.ok) return false;
-    void this.session.run(this.models.activeSource, checked.request, $state.snapshot(this.video));
+    void this.session.run(this.models.activeSource, checked.job.request, checked.job.video);
     return true;
   }
 

@@ -10,6 +10,7 @@ import {
   type Checked,
   type FieldErrors,
   type FormSettings,
+  type LinkNote,
 } from './form-settings';
 import type { Example } from './examples';
 
@@ -27,6 +28,9 @@ export class Settings {
   width = $state(DEFAULT_SETTINGS.width);
   height = $state(DEFAULT_SETTINGS.height);
   maxSequenceLength = $state<256 | 512>(DEFAULT_SETTINGS.maxSequenceLength);
+  fps = $state(DEFAULT_SETTINGS.fps);
+  loop = $state(DEFAULT_SETTINGS.loop);
+  holdLastMs = $state(DEFAULT_SETTINGS.holdLastMs);
 
   /** Pixel sizes the loaded model accepts, and its default side. */
   sizeLimits = $state.raw<SizeLimits>({ min: LIMITS.size.min, max: LIMITS.size.max });
@@ -37,8 +41,11 @@ export class Settings {
 
   /** A model bundle URL that came with a shared link (filled in, never fetched by itself). */
   linkedModel = $state<string | undefined>(undefined);
+  /** Values of the shared link that the form did not take as they were, named on the page. */
+  linkNotes = $state.raw<LinkNote[]>([]);
 
-  #sizeFromLink = false;
+  /** The sizes a link chose, kept when the model takes them. */
+  #linkedSizes: ('width' | 'height')[] = [];
 
   readonly values: FormSettings = $derived({
     prompt: this.prompt,
@@ -54,6 +61,9 @@ export class Settings {
     width: this.width,
     height: this.height,
     maxSequenceLength: this.maxSequenceLength,
+    fps: this.fps,
+    loop: this.loop,
+    holdLastMs: this.holdLastMs,
   });
 
   readonly checked: Checked = $derived(checkAll(this.values, this.sizeLimits, this.sizeDefault));
@@ -83,10 +93,14 @@ export class Settings {
 
   /** Fills the form from a shared link's query string; nothing runs or downloads. */
   restore(search: string): void {
-    const { settings, model } = queryToSettings(search);
+    const { settings, model, notes } = queryToSettings(search);
     this.set(settings);
-    this.#sizeFromLink = settings.width !== undefined || settings.height !== undefined;
+    this.#linkedSizes = (['width', 'height'] as const).filter((field) => settings[field] !== undefined);
     this.linkedModel = model;
+    // What the form uses instead of a dropped value; a seed that is not read stays random.
+    this.linkNotes = notes.map((note) =>
+      note.kind === 'ignored' && note.field !== 'seed' ? { ...note, using: this.values[note.field] } : note,
+    );
   }
 
   /** Follows a newly loaded model: its size limits, and its default size unless a link chose one that fits. */
@@ -97,11 +111,19 @@ export class Settings {
     this.sizeLimits = limits;
     this.sizeDefault = manifest.defaults.width;
     const fits = (n: number) => Number.isFinite(n) && n >= limits.min && n <= limits.max;
-    if (!this.#sizeFromLink || !fits(this.width) || !fits(this.height)) {
-      this.width = manifest.defaults.width;
-      this.height = manifest.defaults.height;
+    const notes = [...this.linkNotes];
+    for (const field of ['width', 'height'] as const) {
+      const linked = this.#linkedSizes.includes(field);
+      const value = this[field];
+      if (linked && fits(value)) continue;
+      this[field] = manifest.defaults[field];
+      // A link's size that this model cannot take is named, not silently replaced.
+      if (linked) notes.push({ kind: 'size', field, value, min: limits.min, max: limits.max, using: this[field] });
     }
-    this.#sizeFromLink = false;
+    this.#linkedSizes = [];
+    this.linkNotes = notes.map((note) =>
+      note.kind === 'ignored' && (note.field === 'width' || note.field === 'height') ? { ...note, using: this[note.field] } : note,
+    );
   }
 
   /**

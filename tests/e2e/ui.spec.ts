@@ -384,3 +384,141 @@ test('video options: a there-and-back loop at 10 fps has 2n-2 frames and no dupl
   expect(Number(probe.streams[0]!.nb_read_packets)).toBe(4);
   expect(probe.streams[0]!.r_frame_rate).toBe('10/1');
 });
+
+// Issue 18: the page says the right thing at every moment: one check before any work, links that
+// carry and name every setting, refused identical states, honest states after cancel and error.
+
+test('video options are checked with the rest before anything runs, and every named field is marked', async ({ page }) => {
+  await openApp(page);
+  await openAdvanced(page);
+  const cases: [string, string, RegExp, RegExp][] = [
+    ['999', '-5', /Frames per second must be between 1 and 30 \(got 999\)/, /between 0 and 10000 \(got -5\)/],
+    ['0', '99999', /Frames per second must be between 1 and 30 \(got 0\)/, /between 0 and 10000 \(got 99999\)/],
+    ['', '', /Frames per second must be a number/, /must be a number/],
+  ];
+  for (const [fps, hold, fpsMessage, holdMessage] of cases) {
+    await page.locator('#fps').fill(fps);
+    await page.locator('#hold').fill(hold);
+    await page.getByTestId('generate').click();
+    await expect(page.getByTestId('error-fps'), `fps ${fps}`).toContainText(fpsMessage);
+    await expect(page.locator('#fps')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByTestId('error-hold'), `hold ${hold}`).toContainText(holdMessage);
+    await expect(page.locator('#hold')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByTestId('error-summary')).toContainText('2 fields');
+  }
+  await expect(page.locator('#fps')).toBeFocused();
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'idle');
+  await expect(page.getByTestId('viewer-canvas')).toHaveCount(0);
+
+  // The Korean UI words them in Korean; fixed values clear the marks.
+  await page.getByTestId('lang-ko').click();
+  await expect(page.getByTestId('error-fps')).toContainText('초당 프레임');
+  await expect(page.getByTestId('error-hold')).toContainText('마지막 프레임 유지');
+  await page.getByTestId('lang-en').click();
+  await page.locator('#fps').fill('12');
+  await page.locator('#hold').fill('400');
+  await expect(page.getByTestId('error-fps')).toHaveCount(0);
+  await expect(page.getByTestId('error-hold')).toHaveCount(0);
+  await expect(page.getByTestId('error-summary')).toHaveCount(0);
+});
+
+test('identical states (same words after case and spaces) are named before the run and refused', async ({ page }) => {
+  await openApp(page);
+  await page.locator('#state1').fill('Rotten ');
+  await page.locator('#state2').fill('  rotten');
+  // Named as soon as it is typed, before anyone presses Generate.
+  await expect(page.getByTestId('same-states')).toContainText('the same');
+  await page.getByTestId('lang-ko').click();
+  await expect(page.getByTestId('same-states')).toContainText('같');
+  await page.getByTestId('lang-en').click();
+  await page.getByTestId('generate').click();
+  // Refused: the 2nd state's message says why (and replaces the warning), and nothing runs.
+  await expect(page.getByTestId('error-state2')).toContainText(/same as the 1st state/);
+  await expect(page.locator('#state2')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('same-states')).toHaveCount(0);
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'idle');
+  await page.getByTestId('lang-ko').click();
+  await expect(page.getByTestId('error-state2')).toContainText('같');
+  await page.getByTestId('lang-en').click();
+  await page.locator('#state2').fill('fresh');
+  await expect(page.getByTestId('same-states')).toHaveCount(0);
+  await expect(page.getByTestId('error-state2')).toHaveCount(0);
+});
+
+test('the copied link carries the video options, and a fresh page restores them', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await openApp(page);
+  await openAdvanced(page);
+  await page.locator('#fps').fill('12');
+  await page.locator('#loop').selectOption('pingpong');
+  await page.locator('#hold').fill('400');
+  await page.getByRole('button', { name: 'Copy link to these settings' }).click();
+  await expect(page.getByTestId('notice')).toContainText('Link copied');
+  const link = new URL(await page.evaluate(() => navigator.clipboard.readText()));
+  expect(link.searchParams.get('fps')).toBe('12');
+  expect(link.searchParams.get('loop')).toBe('pingpong');
+  expect(link.searchParams.get('hold')).toBe('400');
+
+  const fresh = await context.newPage();
+  await openApp(fresh, link.search);
+  await openAdvanced(fresh);
+  await expect(fresh.locator('#fps')).toHaveValue('12');
+  await expect(fresh.locator('#loop')).toHaveValue('pingpong');
+  await expect(fresh.locator('#hold')).toHaveValue('400');
+  await expect(fresh.getByTestId('link-notice')).toHaveCount(0);
+});
+
+test('every select shows its options whole at 375 and 1280 px, in English and Korean', async ({ page }) => {
+  await openApp(page);
+  await openAdvanced(page);
+  for (const lang of ['en', 'ko']) {
+    await page.getByTestId(`lang-${lang}`).click();
+    for (const width of [375, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      const clipped = await page.evaluate(() => {
+        const ctx = document.createElement('canvas').getContext('2d')!;
+        const out: string[] = [];
+        for (const select of document.querySelectorAll('select')) {
+          if (!select.checkVisibility()) continue;
+          const style = getComputedStyle(select);
+          ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          // Chromium draws the drop-down arrow inside the box, after the text: about one em and a quarter.
+          const room =
+            select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 1.25 * parseFloat(style.fontSize);
+          for (const option of select.options) {
+            const need = ctx.measureText(option.text).width;
+            if (need > room) out.push(`#${select.id} "${option.text}": needs ${need.toFixed(0)} px, has ${room.toFixed(0)}`);
+          }
+        }
+        return out;
+      });
+      expect(clipped, `${lang} at ${width} px`).toEqual([]);
+    }
+  }
+  await page.getByTestId('lang-en').click();
+});
+
+test('link values that are cut, dropped or do not fit are named in a notice', async ({ page }) => {
+  const long = 'a'.repeat(10_000);
+  await openApp(page, `?prompt=${long}&strength=NaN&seed=abc&w=9999&fps=999&loop=sideways`);
+  const notice = page.getByTestId('link-notice');
+  await expect(notice).toContainText('The link’s prompt was 10000 characters long; the form keeps the first 2000.');
+  await expect(notice).toContainText('The link’s strength “NaN” was ignored; using 1.75.');
+  await expect(notice).toContainText('The link’s seed “abc” was ignored; the seed is random.');
+  await expect(notice).toContainText(/The link’s width 9999 does not fit this model \(\d+ to \d+ px\); using \d+\./);
+  await expect(notice).toContainText('The link’s loop “sideways” was ignored; using Forward (like the original).');
+  await expect(page.locator('#prompt')).toHaveValue('a'.repeat(2000));
+  await expect(page.getByTestId('randomize')).toBeChecked();
+  // A value that reads but is out of range stays, so the form says why it cannot run.
+  await openAdvanced(page);
+  await expect(page.locator('#fps')).toHaveValue('999');
+  await page.getByTestId('lang-ko').click();
+  await expect(notice).toContainText('NaN');
+  await expect(notice).toContainText('무시');
+  await page.getByTestId('lang-en').click();
+  // A link with nothing wrong has no notice.
+  await openApp(page, '?prompt=a%20pear&strength=2&seed=5');
+  await expect(page.getByTestId('link-notice')).toHaveCount(0);
+});

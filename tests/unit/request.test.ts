@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRequest, DEFAULT_REQUEST, hasHangul } from '../../src/shared/request';
+import { validateRequest, DEFAULT_REQUEST, hasHangul, sameStates } from '../../src/shared/request';
 import type { AppError } from '../../src/shared/errors';
 
 function rejection(patch: Record<string, unknown>): AppError {
@@ -38,6 +38,8 @@ describe('request validation', () => {
     [{ guidanceScale: 0 }, 'guidanceScale', /between 0.1 and 10/],
     [{ maxSequenceLength: 300 }, 'maxSequenceLength', /256 or 512/],
     [{ prompt: 42 }, 'prompt', /text/],
+    [{ state1: 'rotten', state2: 'rotten' }, 'state2', /same as the 1st state/],
+    [{ state1: ' Super  Fresh', state2: 'super fresh ' }, 'state2', /same as the 1st state/],
   ])('rejects %j', (patch, field, message) => {
     const error = rejection(patch);
     expect(error.name).toBe('InvalidRequest');
@@ -46,6 +48,13 @@ describe('request validation', () => {
   });
   it('narrows sizes to the bundle limits', () => {
     expect(() => validateRequest({ ...DEFAULT_REQUEST, width: 768 }, { min: 32, max: 256 })).toThrow(/between 32 and 256/);
+  });
+  it('calls states the same when only case and runs of spaces differ', () => {
+    expect(sameStates('Rotten', '  rotten ')).toBe(true);
+    expect(sameStates('super\tfresh', 'SUPER FRESH')).toBe(true);
+    expect(sameStates('신선한', '신선한 ')).toBe(true);
+    expect(sameStates('fresh', 'rotten')).toBe(false);
+    expect(sameStates('fresh', 'freshly')).toBe(false);
   });
   it('detects Hangul', () => {
     expect(hasHangul('a 토마토')).toBe(true);

@@ -29,11 +29,15 @@ describe('settings <-> URL', () => {
       width: 96,
       height: 64,
       maxSequenceLength: 256,
+      fps: 12,
+      loop: 'pingpong',
+      holdLastMs: 400,
     };
     const query = settingsToQuery(settings, 'https://example.org/flux/manifest.json');
     const back = queryToSettings(`?${query}`);
     expect(back.settings).toEqual(settings);
     expect(back.model).toBe('https://example.org/flux/manifest.json');
+    expect(back.notes).toEqual([]);
   });
 
   it('leaves the seed out while randomize is on, so each visitor draws their own', () => {
@@ -47,15 +51,28 @@ describe('settings <-> URL', () => {
     expect(queryToSettings(query).settings).toMatchObject({ prompt: '토마토', state1: '신선한', state2: '썩은' });
   });
 
-  it('ignores unknown keys and unreadable numbers, keeps out-of-range ones for the form to explain', () => {
-    const { settings, model } = queryToSettings('?frames=8&steps=abc&strength=&t5=300&evil=1&w=70');
-    expect(settings).toEqual({ frames: 8, width: 70 });
+  it('ignores unknown keys; drops unreadable values with a note; keeps out-of-range ones for the form to explain', () => {
+    const { settings, model, notes } = queryToSettings('?frames=8&steps=abc&strength=&t5=300&evil=1&w=70&fps=999&loop=sideways&seed=NaN');
+    expect(settings).toEqual({ frames: 8, width: 70, fps: 999 });
     expect(model).toBeUndefined();
+    expect(notes).toEqual([
+      { kind: 'ignored', field: 'strength', raw: '' },
+      { kind: 'ignored', field: 'steps', raw: 'abc' },
+      { kind: 'ignored', field: 'seed', raw: 'NaN' },
+      { kind: 'ignored', field: 'maxSequenceLength', raw: '300' },
+      { kind: 'ignored', field: 'loop', raw: 'sideways' },
+    ]);
   });
 
-  it('caps text a link can put in a field', () => {
-    const { settings } = queryToSettings(`?prompt=${'x'.repeat(10_000)}`);
-    expect(settings.prompt!.length).toBe(LIMITS.textMaxChars + 1);
+  it('cuts text a link puts in a field to the limit, and says by how much', () => {
+    const { settings, notes } = queryToSettings(`?prompt=${'x'.repeat(10_000)}`);
+    expect(settings.prompt!.length).toBe(LIMITS.textMaxChars);
+    expect(notes).toEqual([{ kind: 'cut', field: 'prompt', length: 10_000, kept: LIMITS.textMaxChars }]);
+  });
+
+  it('quotes at most 40 characters of a dropped value', () => {
+    const { notes } = queryToSettings(`?strength=${'9'.repeat(400)}x`);
+    expect(notes).toEqual([{ kind: 'ignored', field: 'strength', raw: `${'9'.repeat(40)}…` }]);
   });
 });
 
@@ -73,6 +90,27 @@ describe('checkAll', () => {
     expect(Object.keys(checked.errors).sort()).toEqual(['frames', 'prompt', 'seed', 'steps', 'width']);
     expect(checked.errors.frames).toMatch(/odd/);
     expect(() => validateRequest({ ...DEFAULT_SETTINGS, width: 64, height: 64, steps: 5 }, tiny)).toThrow(checked.errors.steps!);
+  });
+
+  it('checks the video options with the request, and names each wrong one', () => {
+    const checked = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64, fps: 999, holdLastMs: -5, loop: 'sideways' as never }, tiny, 64);
+    expect(checked.ok).toBe(false);
+    if (checked.ok) return;
+    expect(checked.errors).toEqual({
+      fps: 'Frames per second must be between 1 and 30 (got 999).',
+      loop: "The loop mode must be one of 'forward', 'pingpong' (got \"sideways\").",
+      holdLastMs: 'The hold on the last frame (ms) must be between 0 and 10000 (got -5).',
+    });
+    for (const fps of [0, null, Number.NaN]) {
+      const wrong = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64, fps: fps as number }, tiny, 64);
+      expect(wrong.ok ? {} : wrong.errors, `fps ${fps}`).toHaveProperty('fps');
+    }
+  });
+
+  it('hands over the job that runs: the request and the video options', () => {
+    const checked = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64, fps: 12, loop: 'pingpong', holdLastMs: 400 }, tiny, 64);
+    expect(checked.ok && checked.job.video).toEqual({ fps: 12, loop: 'pingpong', holdLastMs: 400 });
+    expect(checked.ok && checked.job.request.width).toBe(64);
   });
 
   it('treats an emptied number box (null) as a wrong number, not a crash', () => {
