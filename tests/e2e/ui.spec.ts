@@ -80,7 +80,14 @@ test('fill the form, run, cancel mid-run, run again; progress, frames, slider, v
   // Cancelling is not an error.
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'cancelled');
-  expect(await page.getByTestId('gallery').locator('canvas').count()).toBeLessThan(21);
+  const kept = await page.getByTestId('gallery').locator('canvas').count();
+  expect(kept).toBeLessThan(21);
+  // What the cancel left, in numbers, and no video promised for later.
+  await expect(page.getByTestId('cancelled')).toHaveText(
+    kept === 1 ? 'Cancelled. The frame made so far is kept.' : `Cancelled. The ${kept} frames made so far are kept.`,
+  );
+  await expect(page.getByTestId('strip-partial')).toHaveText(`${kept} of 21 frames were made before the run stopped.`);
+  await expect(page.getByTestId('video-missing')).toHaveText('No video: the run stopped before every frame was made.');
 
   // The job that runs to the end.
   await page.locator('#prompt').fill('a city street');
@@ -521,4 +528,53 @@ test('link values that are cut, dropped or do not fit are named in a notice', as
   // A link with nothing wrong has no notice.
   await openApp(page, '?prompt=a%20pear&strength=2&seed=5');
   await expect(page.getByTestId('link-notice')).toHaveCount(0);
+});
+
+/** A slow job (many frames, 4 steps, the model's largest size), so it can be stopped before its first frame. */
+async function startSlowJob(page: Page) {
+  await openAdvanced(page);
+  await page.locator('#prompt').fill(`a lamp ${Date.now()}`);
+  await page.locator('#frames').fill('21');
+  await page.locator('#iterations').fill('8');
+  await page.locator('#steps').fill('4');
+  await page.locator('#t5').selectOption('256');
+  const widths = await page.locator('#width option').allTextContents();
+  await page.locator('#width').selectOption(widths.at(-1)!);
+  await page.locator('#height').selectOption(widths.at(-1)!);
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'running');
+}
+
+/** No frame, strip, gallery or video placeholder is left on the page, and nothing says "rendering". */
+async function expectNoOutputs(page: Page, why: RegExp) {
+  await expect(page.getByTestId('viewer-empty')).toContainText(why);
+  await expect(page.getByTestId('viewer-caption')).not.toContainText('rendering');
+  await expect(page.getByTestId('frame-slider')).toHaveCount(0);
+  await expect(page.getByTestId('strip')).toHaveCount(0);
+  await expect(page.getByTestId('gallery')).toHaveCount(0);
+  await expect(page.getByRole('heading', { name: 'Looping video' })).toHaveCount(0);
+}
+
+test('cancel during denoising before any frame: no frame "still rendering", no frames "kept"', async ({ page }) => {
+  test.setTimeout(420_000);
+  await openApp(page);
+  await startSlowJob(page);
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-stage', 'denoise', { timeout: 300_000 });
+  await page.getByTestId('cancel').click();
+  await expect(page.getByTestId('cancelled')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('cancelled')).toHaveText('Cancelled before the first frame was made.');
+  await expectNoOutputs(page, /cancelled before the first frame/);
+  await page.getByTestId('lang-ko').click();
+  await expect(page.getByTestId('cancelled')).toContainText('첫 프레임');
+  await page.getByTestId('lang-en').click();
+});
+
+test('an error before the first frame leaves no empty placeholders and says what happened', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await page.route('**/models/tiny/transformer.onnx.data.0', (route) => route.abort('connectionrefused'));
+  await startSlowJob(page);
+  await expect(page.getByTestId('error')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'error');
+  await expectNoOutputs(page, /stopped with an error before the first frame/);
 });
