@@ -2,7 +2,7 @@
 // (validateRequest) and the video options the form sets (the encoder's own rules, resolveVideoOptions).
 import { validateRequest, type RenderRequest, type SizeLimits } from './request';
 import type { VideoOptions } from './video-api';
-import { resolveVideoOptions } from '../../workers/video/options';
+import { resolveVideoOptions } from './video-options';
 
 /** The video options a person sets with a job. */
 export type JobVideo = Required<Pick<VideoOptions, 'fps' | 'loop' | 'holdLastMs'>>;

@@ -4,10 +4,10 @@ import { ALL_FORMATS, BufferSource, canEncodeVideo, Input, Quality, VideoSampleS
 import { proxy, wrap } from 'comlink';
 import { encodeVideo } from '../../workers/video/encoder';
 import { renderStrip, CAPTION_COLORS } from '../../workers/video/strip';
-import { CODEC_ORDER } from '../../workers/video/options';
+import { CODEC_ORDER } from '../../src/shared/video-options';
 import { encodedSize } from '../../workers/video/frames';
 import { planVideo } from '../../workers/video/plan';
-import { resolveVideoOptions } from '../../workers/video/options';
+import { resolveVideoOptions } from '../../src/shared/video-options';
 import type { GeneratorEvent } from '../../src/shared/events';
 import type { StripOptions, VideoCodecName, VideoContainer, VideoOptions, VideoResult } from '../../src/shared/video-api';
 import type { FrameSet, StoredFrame } from '../../workers/frame-store';

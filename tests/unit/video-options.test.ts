@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors';
-import { checkFrames, resolveStripOptions, resolveVideoOptions } from '../../workers/video/options';
+import { checkFrames, resolveStripOptions, resolveVideoOptions } from '../../src/shared/video-options';
 
 /** The AppError a call throws, for checking its name, field and message. */
 function thrown(fn: () => unknown): AppError {

@@ -15,7 +15,7 @@ import {
 import { AppError, isAbort } from '../../src/shared/errors';
 import type { EventSink } from '../../src/shared/events';
 import type { CodecAttempt, VideoCodecName, VideoOptions, VideoResult } from '../../src/shared/video-api';
-import { checkFrames, CODEC_ORDER, resolveVideoOptions, type FrameSource, type ResolvedVideoOptions } from './options';
+import { checkFrames, CODEC_ORDER, resolveVideoOptions, type FrameSource, type ResolvedVideoOptions } from '../../src/shared/video-options';
 import { planVideo, type VideoPlan } from './plan';
 import { cropRgba, encodedSize } from './frames';
 

@@ -1,7 +1,7 @@
 // All frames side by side in one PNG, like the original Space's image strip, drawn on an OffscreenCanvas.
 import { AppError } from '../../src/shared/errors';
 import { VIDEO_LIMITS, type CaptionPlacement, type StripOptions, type StripResult } from '../../src/shared/video-api';
-import { checkFrames, resolveStripOptions, type FrameSource } from './options';
+import { checkFrames, resolveStripOptions, type FrameSource } from '../../src/shared/video-options';
 
 /** Where everything goes on the strip. Pure, so it is unit-tested in node. */
 export interface StripLayout {

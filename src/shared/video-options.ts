@@ -1,5 +1,5 @@
 // Checks what a person asked of the video and the strip, and fills in the defaults. Pure: unit-tested in node.
-import { AppError } from '../../src/shared/errors';
+import { AppError } from './errors';
 import {
   VIDEO_LIMITS,
   type CaptionPlacement,
@@ -9,7 +9,7 @@ import {
   type VideoContainer,
   type VideoOptions,
   type VideoQuality,
-} from '../../src/shared/video-api';
+} from './video-api';
 
 /** VideoOptions with every default filled in; `codec` stays optional (absent = negotiate). */
 export interface ResolvedVideoOptions {
