@@ -12,6 +12,7 @@ import {
   ortBuild,
   wasmHeapBytes,
   type OrtSession,
+  type SessionSetup,
 } from '../../workers/runtime/ort';
 import { trackGpuMemory, gpuMemory, resetGpuPeak } from '../../workers/runtime/gpu-memory';
 import { gpuDevice, gpuInfo, lowerGpuLimitsForTests } from '../../workers/runtime/gpu-device';
@@ -177,7 +178,49 @@ async function checkGraphCapture() {
   return { maxDiff, replaysRight: maxDiff < 1e-3, plainMs: median(plainMs), replayMs: median(replayMs) };
 }
 
+/**
+ * One transformer call of a bundle at width x height with `textLength` text tokens, random inputs, on
+ * WebGPU: the weights' GPU bytes, the bytes the call added at its peak (its working set) and its time.
+ * `bufferCache` 'disabled' makes ORT destroy what it frees, so the peak is then the live tensors alone.
+ */
+async function transformerCall(manifestUrl: string, size: number, textLength: number, bufferCache?: SessionSetup['bufferCache']) {
+  trackGpuMemory();
+  const base = manifestUrl.slice(0, manifestUrl.lastIndexOf('/') + 1);
+  const manifest = (await (await fetch(manifestUrl)).json()) as BundleManifest;
+  const component = manifest.components.transformer;
+  const config = component.config as { joint_attention_dim: number; pooled_projection_dim: number };
+  const read = async (f: BundleFile) => new Uint8Array(await (await fetch(base + f.path)).arrayBuffer());
+  const before = gpuMemory().liveBytes;
+  const transformer = await createSession(component, read, 'webgpu', bufferCache ? { bufferCache } : {});
+  try {
+    const weightBytes = gpuMemory().liveBytes - before;
+    const side = size / 16;
+    const tokens = side * side;
+    const ids = new Float32Array(tokens * 3);
+    for (let i = 0; i < tokens; i++) [ids[i * 3 + 1], ids[i * 3 + 2]] = [Math.floor(i / side), i % side];
+    const random = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
+    const feeds = {
+      hidden_states: tensorF32(random(tokens * 64), [1, tokens, 64]),
+      encoder_hidden_states: tensorF32(random(textLength * config.joint_attention_dim), [1, textLength, config.joint_attention_dim]),
+      pooled_projections: tensorF32(random(config.pooled_projection_dim), [1, config.pooled_projection_dim]),
+      timestep: tensorF32(Float32Array.of(1), [1]),
+      img_ids: tensorF32(ids, [tokens, 3]),
+      txt_ids: tensorF32(new Float32Array(textLength * 3), [textLength, 3]),
+    };
+    const live = gpuMemory().liveBytes;
+    resetGpuPeak();
+    const start = performance.now();
+    const [out] = await runF32(transformer, feeds, ['out']);
+    const runMs = performance.now() - start;
+    return { weightBytes, callBytes: gpuMemory().peakBytes - live, runMs, finite: out!.every(Number.isFinite) };
+  } finally {
+    await transformer.release();
+  }
+}
+
 const api = {
+  transformerCall: (manifestUrl: string, size: number, textLength: number, bufferCache?: SessionSetup['bufferCache']) =>
+    settle(() => transformerCall(manifestUrl, size, textLength, bufferCache)),
   checkGraphCapture: () => settle(checkGraphCapture),
   runAttention: (graph: string, seq: number, backend: Backend, checkValues = true) =>
     settle(() => runAttention(graph, seq, backend, checkValues)),
