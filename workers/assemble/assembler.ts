@@ -17,7 +17,7 @@ import { assembledManifestUrl } from '../../src/shared/assemble-api';
 import type { EventSink } from '../../src/shared/events';
 import { AppError } from '../../src/shared/errors';
 import { bundleSizes, COMPONENT_NAMES, type BundleFile, type BundleManifest, type ComponentName } from '../../src/shared/manifest';
-import { claimBundle, collectGarbage, estimateStorage, findCachedBundle, safeSink } from '../store/bundles';
+import { claimBundle, collectGarbage, DEFAULTS as STORE_DEFAULTS, estimateStorage, findCachedBundle, safeSink } from '../store/bundles';
 import { abortError, downloadFile, unreachable } from '../store/downloader';
 import { generatedState } from '../store/generated';
 import { fitsQuota } from '../store/plan';
@@ -55,7 +55,9 @@ const DEFAULTS = {
   retryBaseMs: 500,
   progressIntervalMs: 100,
   readAheadBytes: 64 * 1024 * 1024,
-  integrityAttempts: 3,
+  // Copied files go through the store's downloader, with its rules.
+  integrityAttempts: STORE_DEFAULTS.integrityAttempts,
+  stallMs: STORE_DEFAULTS.stallMs,
 };
 type Options = typeof DEFAULTS & { fetch: typeof fetch; signal?: AbortSignal };
 
@@ -482,6 +484,7 @@ export async function assembleBundle(
         integrityAttempts: opts.integrityAttempts,
         networkRetries: opts.networkRetries,
         retryBaseMs: opts.retryBaseMs,
+        stallMs: opts.stallMs,
         signal: job.signal,
         onBytes: (f, bytes) => {
           report(f, bytes, bytes - last, bytes === f.bytes);

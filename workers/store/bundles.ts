@@ -20,12 +20,17 @@ export interface StoreOptions {
   chunkBytes?: number;
   /** Files downloaded at once (default 3). */
   concurrency?: number;
-  /** Downloads of a file whose sha256 does not match, in all (default 3: the first and 2 retries). */
+  /**
+   * Downloads of a file whose sha256 does not match, in all (default 2: a host that serves the same wrong
+   * file twice will serve it a third time, and for the real transformer each try is 6.8 GB).
+   */
   integrityAttempts?: number;
   /** Broken connections in a row, without progress, before a file fails (default 4). */
   networkRetries?: number;
   /** First pause before a retry, doubling (default 500 ms). */
   retryBaseMs?: number;
+  /** A body that sends nothing for this long is dropped and resumed (default 30 s). */
+  stallMs?: number;
   /** Shortest interval between two 'download' events of one file (default 100 ms). */
   progressIntervalMs?: number;
   /** Ask for persistent storage before downloading (default true; only a page can ask). */
@@ -37,9 +42,10 @@ export interface StoreOptions {
 export const DEFAULTS = {
   chunkBytes: 16 * 1024 * 1024,
   concurrency: 3,
-  integrityAttempts: 3,
+  integrityAttempts: 2,
   networkRetries: 4,
   retryBaseMs: 500,
+  stallMs: 30_000,
   progressIntervalMs: 100,
 };
 
@@ -320,6 +326,7 @@ async function downloadFiles(
             integrityAttempts: opts.integrityAttempts,
             networkRetries: opts.networkRetries,
             retryBaseMs: opts.retryBaseMs,
+            stallMs: opts.stallMs,
             signal: stop.signal,
             onBytes: (f, bytes) => report(f, bytes, bytes === 0),
             onVerify: (f, ok, attempt) => emit({ type: 'verify', file: f.path, ok, attempt, attempts: opts.integrityAttempts }),

@@ -17,6 +17,8 @@ export interface FileDownloadContext {
   /** Failed requests or broken connections in a row, without new bytes stored, before giving up. */
   networkRetries: number;
   retryBaseMs: number;
+  /** A response body that sends nothing for this long is dropped and the file resumed from what is stored. */
+  stallMs: number;
   signal: AbortSignal;
   /** The file's bytes received so far (stored, or held for the next chunk); drops to 0 when a file is discarded. */
   onBytes(file: BundleFile, received: number): void;
@@ -225,7 +227,7 @@ async function readBody(response: Response, skip: number, file: BundleFile, pass
   try {
     for (;;) {
       if (ctx.signal.aborted) throw abortError();
-      const { done, value } = await reader.read();
+      const { done, value } = await readWithin(reader, ctx.stallMs);
       if (done) break;
       let piece = value;
       if (skip > 0) {
@@ -254,4 +256,21 @@ async function readBody(response: Response, skip: number, file: BundleFile, pass
   if (rest) await cut(rest);
   await writing;
   if (failure !== undefined) throw failure;
+}
+
+/**
+ * The next piece of a body, or an error when none comes within `ms`: a host that keeps the connection
+ * open without sending (or promised more bytes than it sends) would otherwise hold the download forever.
+ * The caller drops the connection; the retry asks for the rest with Range.
+ */
+async function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the host sent nothing for ${Math.round(ms / 1000)} s`)), ms);
+  });
+  try {
+    return await Promise.race([reader.read(), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
