@@ -302,6 +302,26 @@ test('a host that stops sending mid-body is dropped after the stall timeout and 
   expect(ok(await page.evaluate((u) => window.storeTest.open(u), url)).files.find((f) => f.path === big.path)?.sha256).toBe(big.sha256);
 });
 
+test('a host answering 429 with Retry-After is waited for as asked; one that keeps answering 429 is named', async ({ page }) => {
+  await harness(page);
+  const first = serve();
+  const shard = fileOf(first.bundle, 'clip.onnx.data.0');
+  server.fault(shard.path, { status: 429, retryAfter: 1, times: 2 });
+  const started = Date.now();
+  ok(await download(page, first.url));
+  // Two pauses of the 1 s the host asked for (the store's own backoff here starts at 20 ms).
+  expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  expect(fileRequests(first.name, shard.path).map((e) => e.status)).toEqual([429, 429, 200]);
+
+  const second = serve();
+  const busy = fileOf(second.bundle, 'clip.onnx.data.0');
+  server.fault(busy.path, { status: 429, times: 100 });
+  const error = failed(await download(page, second.url));
+  expect(error.name).toBe('DownloadFailed');
+  expect(error.message).toContain('answered 429');
+  expect(error.message).toContain('too many requests');
+});
+
 test('cancel stops between chunks and keeps what was stored for the next download', async ({ page }) => {
   await harness(page);
   const { url, bundle, name } = serve();

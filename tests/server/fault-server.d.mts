@@ -24,6 +24,8 @@ export interface FaultRule {
   times?: number;
   /** Answer this status instead of the file. */
   status?: number;
+  /** With `status`: a Retry-After header of this many seconds. */
+  retryAfter?: number;
   /** Break the connection after this many body bytes. */
   cutAfter?: number;
   /** Send this many body bytes, then hang until the client goes away. */

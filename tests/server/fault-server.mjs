@@ -122,7 +122,7 @@ export async function startFaultServer({ port = 0 } = {}) {
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Headers': 'Range, Cache-Control, Pragma',
     'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
-    'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges, ETag',
+    'Access-Control-Expose-Headers': 'Content-Range, Content-Length, Accept-Ranges, ETag, Retry-After',
     'Access-Control-Max-Age': '600',
     // The test page is cross-origin isolated (COEP require-corp).
     'Cross-Origin-Resource-Policy': 'cross-origin',
@@ -195,7 +195,8 @@ export async function startFaultServer({ port = 0 } = {}) {
     const fault = takeFault(url.pathname, url.searchParams);
     const fail = (status) => {
       entry.status = status;
-      res.writeHead(status, { ...cors, 'Content-Type': 'text/plain' });
+      const wait = fault.retryAfter !== undefined ? { 'Retry-After': String(fault.retryAfter) } : {};
+      res.writeHead(status, { ...cors, ...wait, 'Content-Type': 'text/plain' });
       res.end(`${status}\n`);
     };
     if (fault.status) return fail(fault.status);

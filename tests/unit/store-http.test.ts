@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, parseContentRange, planResponse, rangeHeader } from '../../workers/store/http';
+import { backoffMs, parseContentRange, planResponse, rangeHeader, retryAfterMs } from '../../workers/store/http';
 
 describe('range requests', () => {
   it('asks for the rest of a file from the stored offset, and for the whole file from 0', () => {
@@ -50,5 +50,17 @@ describe('range requests', () => {
   it('backs off by doubling, capped', () => {
     expect([1, 2, 3, 4, 5, 6].map((n) => backoffMs(n, 500))).toEqual([500, 1000, 2000, 4000, 8000, 8000]);
     expect(backoffMs(3, 10, 25)).toBe(25);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads seconds or an HTTP date, capped at a minute; nothing when absent or unreadable', () => {
+    const now = Date.parse('2026-12-07T06:00:00Z');
+    expect(retryAfterMs('3', now)).toBe(3000);
+    expect(retryAfterMs('Mon, 07 Dec 2026 06:00:10 GMT', now)).toBe(10_000);
+    expect(retryAfterMs('Mon, 07 Dec 2026 05:59:00 GMT', now)).toBe(0);
+    expect(retryAfterMs('3600', now)).toBe(60_000);
+    expect(retryAfterMs(null, now)).toBeUndefined();
+    expect(retryAfterMs('soon', now)).toBeUndefined();
   });
 });

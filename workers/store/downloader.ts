@@ -3,7 +3,7 @@
 import type { BundleFile } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
 import { ChunkAccumulator, chunksCover } from './chunks';
-import { backoffMs, planResponse, rangeHeader } from './http';
+import { backoffMs, planResponse, rangeHeader, retryAfterMs } from './http';
 import { formatBytes } from './progress';
 import { Sha256 } from './sha256';
 import { deleteContents, getChunkSizes, getFileRecords, putChunk, putFileRecord, type FileRecord } from './shard-store';
@@ -23,6 +23,16 @@ export interface FileDownloadContext {
   /** The file's bytes received so far (stored, or held for the next chunk); drops to 0 when a file is discarded. */
   onBytes(file: BundleFile, received: number): void;
   onVerify(file: BundleFile, ok: boolean, attempt: number): void;
+}
+
+/** The host answered a status worth retrying (408, 429, 5xx): it is there, but busy or failing. */
+class HostBusy extends Error {
+  constructor(
+    readonly status: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
 }
 
 /** How one pass over the network ended. */
@@ -119,10 +129,18 @@ export async function downloadFile(url: string, file: BundleFile, ctx: FileDownl
 async function fetchRest(url: string, file: BundleFile, record: FileRecord, ctx: FileDownloadContext): Promise<Pass> {
   const pass: Pass = { hash: record.stored > 0 ? Sha256.resume(record.hash!) : new Sha256(), stored: record.stored };
   let failures = 0;
-  const retry = async (error: unknown) => {
+  /** `askedMs`: the pause the host asked for (Retry-After), waited instead of a shorter backoff. */
+  const retry = async (error: unknown, askedMs?: number) => {
     if (ctx.signal.aborted) throw abortError();
     if (error instanceof AppError) throw error;
     if (++failures > ctx.networkRetries) {
+      if (error instanceof HostBusy)
+        throw new AppError(
+          'DownloadFailed',
+          `The model host ${new URL(url).host} answered ${error.status} ${failures} times in a row while ${file.path} was fetched` +
+            (error.status === 429 ? ' (too many requests)' : '') +
+            `; ${formatBytes(pass.stored)} of ${formatBytes(file.bytes)} are stored. Try again later: the next download resumes there.`,
+        );
       const broke = unreachable(url, error);
       if (broke.name === 'DownloadFailed' && pass.stored > 0) {
         throw new AppError(
@@ -132,7 +150,7 @@ async function fetchRest(url: string, file: BundleFile, record: FileRecord, ctx:
       }
       throw broke;
     }
-    await sleep(backoffMs(failures, ctx.retryBaseMs), ctx.signal);
+    await sleep(Math.max(backoffMs(failures, ctx.retryBaseMs), askedMs ?? 0), ctx.signal);
   };
 
   // An empty file needs no request: its (empty) hash is checked as it is.
@@ -159,7 +177,7 @@ async function fetchRest(url: string, file: BundleFile, record: FileRecord, ctx:
       case 'size-mismatch':
         return { ...pass, wrongSize: plan.size };
       case 'retry':
-        await retry(new Error(plan.reason));
+        await retry(new HostBusy(response.status, plan.reason), retryAfterMs(response.headers.get('Retry-After')));
         continue;
       case 'restart':
         await deleteContents([file.sha256]);

@@ -49,3 +49,14 @@ export function planResponse(status: number, contentRange: string | null, offset
 export function backoffMs(attempt: number, baseMs: number, maxMs = 8000): number {
   return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
+
+/**
+ * How long a host asked to wait (Retry-After: seconds, or an HTTP date), capped; undefined when it did
+ * not say (or a cross-origin host does not expose the header).
+ */
+export function retryAfterMs(value: string | null, now = Date.now(), capMs = 60_000): number | undefined {
+  if (!value) return undefined;
+  const text = value.trim();
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+  return Number.isFinite(ms) ? Math.min(capMs, Math.max(0, ms)) : undefined;
+}
