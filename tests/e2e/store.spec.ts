@@ -322,6 +322,37 @@ test('a host answering 429 with Retry-After is waited for as asked; one that kee
   expect(error.message).toContain('too many requests');
 });
 
+test('a database of our name without our object store (opened first by something else) is upgraded, keeping what it held', async ({
+  page,
+}) => {
+  await harness(page);
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const opening = indexedDB.open('time-stream-models');
+        opening.onupgradeneeded = () => opening.result.createObjectStore('other').put('kept', 'key');
+        opening.onsuccess = () => (opening.result.close(), resolve());
+        opening.onerror = () => reject(opening.error);
+      }),
+  );
+  const { url } = serve();
+  ok(await download(page, url));
+  expect(ok(await page.evaluate((u) => window.storeTest.open(u), url)).files.length).toBeGreaterThan(0);
+  const other = await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const opening = indexedDB.open('time-stream-models');
+        opening.onsuccess = () => {
+          const database = opening.result;
+          const read = database.transaction('other').objectStore('other').get('key');
+          read.onsuccess = () => resolve({ version: database.version, stores: [...database.objectStoreNames], value: read.result });
+        };
+        opening.onerror = () => reject(opening.error);
+      }),
+  );
+  expect(other).toEqual({ version: 2, stores: ['other', 'records'], value: 'kept' });
+});
+
 test('cancel stops between chunks and keeps what was stored for the next download', async ({ page }) => {
   await harness(page);
   const { url, bundle, name } = serve();

@@ -4,7 +4,7 @@
 //   ['file', sha256]           → FileRecord: how much of that file is stored, and whether it is verified
 //   ['pending', bundleId]      → BundleRecord: a download started (its files are kept while it lasts)
 //   ['bundle', bundleId]       → BundleRecord: the commit marker, written last, once every file is verified
-import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { promisifyRequest, type UseStore } from 'idb-keyval';
 import type { BundleManifest } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
 import type { Sha256State } from './sha256';
@@ -52,7 +52,40 @@ export interface BundleRecord {
 export type BundleKind = 'bundle' | 'pending';
 
 let useStore: UseStore | undefined;
-const db = (): UseStore => (useStore ??= createStore(DB_NAME, STORE_NAME));
+const db = (): UseStore => (useStore ??= healingStore());
+
+function openDatabase(version?: number): Promise<IDBDatabase> {
+  const opening = indexedDB.open(DB_NAME, version);
+  opening.onupgradeneeded = () => {
+    if (!opening.result.objectStoreNames.contains(STORE_NAME)) opening.result.createObjectStore(STORE_NAME);
+  };
+  return promisifyRequest(opening);
+}
+
+/**
+ * idb-keyval's createStore, except that a database of our name without our object store (made by
+ * anything that opened the name first, or left in an older shape) is upgraded to one version more with
+ * the store added, keeping whatever else it holds; before, every action then failed with "One of the
+ * specified object stores was not found". A tab that upgrades the database makes this one let go and
+ * reopen it on its next action.
+ */
+function healingStore(): UseStore {
+  const opened = (async () => {
+    let database = await openDatabase();
+    if (!database.objectStoreNames.contains(STORE_NAME)) {
+      const version = database.version + 1;
+      database.close();
+      database = await openDatabase(version);
+    }
+    database.onversionchange = () => {
+      database.close();
+      useStore = undefined;
+    };
+    return database;
+  })();
+  opened.catch(() => (useStore = undefined));
+  return (mode, callback) => opened.then((database) => callback(database.transaction(STORE_NAME, mode).objectStore(STORE_NAME)));
+}
 
 const kindRange = (kind: string) => IDBKeyRange.bound([kind], [kind, []]);
 const chunkRange = (sha256: string) => IDBKeyRange.bound(['chunk', sha256], ['chunk', sha256, Infinity]);
