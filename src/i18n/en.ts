@@ -323,6 +323,10 @@ export const en = {
         action: 'Free some disk space or delete stored models, then try again.',
       },
       StorageEvicted: { what: 'The browser removed the stored model.', action: 'Download it again, and allow the site to keep it.' },
+      StorageDamaged: {
+        what: 'Part of the stored model is damaged: its bytes no longer match what was downloaded.',
+        action: 'The damaged file was removed. Download the model again: only that file is fetched.',
+      },
       ModelNotDownloaded: { what: 'This model is not downloaded yet.', action: 'Download it in the model panel first.' },
       EncoderUnsupported: {
         what: 'This browser cannot encode the video.',

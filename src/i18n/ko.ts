@@ -308,6 +308,10 @@ export const ko: Messages = {
         action: '디스크 공간을 비우거나 저장된 모델을 삭제한 뒤 다시 시도하세요.',
       },
       StorageEvicted: { what: '브라우저가 저장된 모델을 지웠습니다.', action: '다시 내려받고, 사이트가 모델을 유지하도록 허용하세요.' },
+      StorageDamaged: {
+        what: '저장된 모델의 일부가 손상되었습니다. 내려받은 내용과 바이트가 다릅니다.',
+        action: '손상된 파일은 지웠습니다. 모델을 다시 내려받으세요. 그 파일만 받습니다.',
+      },
       ModelNotDownloaded: { what: '이 모델은 아직 내려받지 않았습니다.', action: '먼저 모델 패널에서 내려받으세요.' },
       EncoderUnsupported: {
         what: '이 브라우저는 영상을 인코딩할 수 없습니다.',

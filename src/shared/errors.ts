@@ -15,6 +15,7 @@ export const ERROR_NAMES = [
   'IntegrityMismatch',
   'QuotaExceeded',
   'StorageEvicted',
+  'StorageDamaged',
   'ModelNotDownloaded',
   'EncoderUnsupported',
   'OutOfMemory',

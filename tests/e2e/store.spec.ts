@@ -353,6 +353,32 @@ test('a database of our name without our object store (opened first by something
   expect(other).toEqual({ version: 2, stores: ['other', 'records'], value: 'kept' });
 });
 
+test('a stored byte flipped after the download is caught before any session uses it; only that file is fetched again', async ({ page }) => {
+  await harness(page);
+  const { url, bundle, name } = serve();
+  const shard = fileOf(bundle, 't5.onnx.data.0');
+  ok(await download(page, url));
+  expect(await page.evaluate((u) => window.storeTest.verifyAll(u), url)).toBe('ok');
+  ok(await page.evaluate(([sha, at]) => window.storeTest.damageStoredFile(sha, at), [shard.sha256, 1000] as const));
+  // A new worker (page) has not verified anything yet: the damaged file is found by its hash.
+  await harness(page);
+  const error = failed(await page.evaluate((u) => window.storeTest.verifyAll(u), url));
+  expect(error.name).toBe('StorageDamaged');
+  expect(error.message).toContain(shard.path);
+  // Only that file is missing now, and a download fetches exactly it.
+  const after = ok<DownloadPlan>(await plan(page, url));
+  expect(after.downloadBytes).toBe(shard.bytes);
+  server.resetStats();
+  ok(await download(page, url));
+  expect(
+    fileRequests(name)
+      .filter((e) => !e.path.endsWith('manifest.json'))
+      .every((e) => e.path.endsWith(shard.path)),
+  ).toBe(true);
+  expect(fileRequests(name, shard.path)).toHaveLength(1);
+  expect(await page.evaluate((u) => window.storeTest.verifyAll(u), url)).toBe('ok');
+});
+
 test('cancel stops between chunks and keeps what was stored for the next download', async ({ page }) => {
   await harness(page);
   const { url, bundle, name } = serve();

@@ -103,6 +103,39 @@ const api = {
   wait: () => running?.done,
 
   /** Opens a stored bundle and reads every file as the engine would; hashes them with WebCrypto. */
+  /** Verifies every file of a stored bundle (the check sessions wait for); the first failure, or ok. */
+  verifyAll: (ref: string) =>
+    settle(async () => {
+      const bundle = await store.openCachedBundle(ref);
+      for (const file of bundleFiles(bundle.manifest)) await bundle.verify(file);
+      return 'ok';
+    }),
+
+  /** Tests: flips one byte of a stored file's first chunk in IndexedDB, as bit rot or a broken disk would. */
+  damageStoredFile: (sha256: string, at: number) =>
+    settle(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const opening = indexedDB.open('time-stream-models');
+          opening.onerror = () => reject(opening.error);
+          opening.onsuccess = async () => {
+            const database = opening.result;
+            const key = ['chunk', sha256, 0];
+            const read = database.transaction('records').objectStore('records').get(key);
+            read.onsuccess = async () => {
+              const bytes = new Uint8Array(await (read.result as Blob).arrayBuffer());
+              bytes[at] = bytes[at]! ^ 0xff;
+              const write = database
+                .transaction('records', 'readwrite')
+                .objectStore('records')
+                .put(new Blob([bytes]), key);
+              write.onsuccess = () => (database.close(), resolve());
+              write.onerror = () => reject(write.error);
+            };
+          };
+        }),
+    ),
+
   open: (ref: string, hash = true) =>
     settle(async () => {
       const opened = await withHeap(async () => {

@@ -3,7 +3,7 @@
  * the helpers that time each stage and session run and open/close the stage's sessions.
  */
 import type { EventSink, Backend } from '../../src/shared/events';
-import type { BundleManifest, ComponentName } from '../../src/shared/manifest';
+import type { BundleFile, BundleManifest, ComponentName } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
 import { runSession, readF32, type FileReader, type OrtSession, type OrtTensor, type SessionSetup } from '../runtime/ort';
 import { stageSessions, type StageSessions } from './sessions';
@@ -13,6 +13,8 @@ import type { TemplatePair } from './slider';
 export interface LoadedBundle {
   manifest: BundleManifest;
   read: FileReader;
+  /** Stored bundles: checks a file's bytes against its sha256; a session is not used until its files pass. */
+  verify?: (file: BundleFile) => Promise<void>;
   backend: Backend;
 }
 
@@ -71,6 +73,7 @@ export class Job {
     this.sessions = stageSessions(bundle.manifest, bundle.read, bundle.backend, {
       ...(hooks.keepWarm !== undefined ? { keepWarm: hooks.keepWarm } : {}),
       ...(hooks.gpuBufferCache ? { setup: { bufferCache: hooks.gpuBufferCache } } : {}),
+      ...(bundle.verify ? { verify: bundle.verify } : {}),
       onPhase: (component, phase, ms) => hooks.onTiming?.(`${phase}:${component}`, ms),
     });
   }

@@ -8,7 +8,7 @@
  * session left open keeps ORT from destroying the buffers of the ones released (it caches them).
  */
 import type { Backend } from '../../src/shared/events';
-import type { BundleManifest, ComponentName } from '../../src/shared/manifest';
+import type { BundleFile, BundleManifest, ComponentName } from '../../src/shared/manifest';
 import { bundleSizes } from '../../src/shared/manifest';
 import {
   createSession,
@@ -65,6 +65,21 @@ export interface StageSessionOptions {
   setup?: SessionSetup;
   /** Reports reading the bundle's bytes and creating the session, per component. */
   onPhase?(component: ComponentName, phase: 'read' | 'create', ms: number): void;
+  /** Checks a stored file's bytes; runs beside the session's creation, which is discarded if a file fails. */
+  verify?(file: BundleFile): Promise<void>;
+}
+
+/** Creates a session while its files are verified; a file that fails wins, and the session is released. */
+async function createVerified(files: readonly BundleFile[], verify: StageSessionOptions['verify'], create: () => Promise<OrtSession>) {
+  if (!verify) return create();
+  const [session, ...checks] = await Promise.allSettled([create(), ...files.map(verify)]);
+  const failed = checks.find((c) => c.status === 'rejected');
+  if (failed) {
+    if (session.status === 'fulfilled') await session.value.release();
+    throw failed.reason;
+  }
+  if (session.status === 'rejected') throw session.reason;
+  return session.value;
 }
 
 /** Drops warm sessions made on a GPU device that is gone (lost, or dropped after running out of memory). */
@@ -104,7 +119,8 @@ export function stageSessions(
     const cpuNodes = CPU_NODES[component];
     const setup = { ...(cpuNodes ? { cpuNodes } : {}), ...options.setup, ...own };
     const onPhase: SessionPhaseTimer | undefined = options.onPhase && ((phase, ms) => options.onPhase!(component, phase, ms));
-    return createSession(manifest.components[component], read, backend, setup, onPhase);
+    const files = manifest.components[component];
+    return createVerified([files.graph, ...files.external_data], options.verify, () => createSession(files, read, backend, setup, onPhase));
   };
   return {
     keepWarm,

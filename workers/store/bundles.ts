@@ -11,6 +11,7 @@ import { abortError, downloadFile, unreachable } from './downloader';
 import { fitsQuota, manifestProblem, planFiles, uniqueContents, type HeldFile } from './plan';
 import { formatBytes, RateMeter, Throttle } from './progress';
 import { ASSEMBLED_SCHEME, isAssembledUrl } from '../../src/shared/assemble-api';
+import { Sha256 } from './sha256';
 import * as db from './shard-store';
 
 export interface StoreOptions {
@@ -53,6 +54,8 @@ export const DEFAULTS = {
 export interface CachedBundle {
   manifest: BundleManifest;
   read: FileReader;
+  /** Resolves once the stored file's bytes match its sha256 (hashed once per worker); else StorageDamaged. */
+  verify(file: BundleFile): Promise<void>;
   version: string;
   manifestUrl: string;
 }
@@ -377,6 +380,27 @@ async function evicted(record: db.BundleRecord, missing: BundleFile[]): Promise<
   );
 }
 
+/** Stored files whose bytes were hashed and matched in this worker: each is hashed once per worker. */
+const verifiedContents = new Map<string, Promise<void>>();
+
+/**
+ * Hashes a stored file's bytes (streamed from its Blob) against its sha256. A mismatch removes that file
+ * and un-commits the bundle, so a download fetches exactly it, and throws StorageDamaged.
+ */
+async function checkStoredFile(record: db.BundleRecord, file: BundleFile, blob: Blob): Promise<void> {
+  const hash = new Sha256();
+  const reader = blob.stream().getReader();
+  for (let piece = await reader.read(); !piece.done; piece = await reader.read()) hash.update(piece.value);
+  if (hash.hex() === file.sha256) return;
+  await db.deleteContents([file.sha256]);
+  await db.uncommitBundle({ ...record, at: Date.now() });
+  throw new AppError(
+    'StorageDamaged',
+    `${file.path} of ${record.manifest.display_name ?? record.id} is damaged in this browser's storage: its bytes no longer match ` +
+      `their sha256. It was removed; download the model again and only this file (${formatBytes(file.bytes)}) will be fetched.`,
+  );
+}
+
 /** The files of a committed bundle whose stored chunks do not add up to the file. */
 async function missingFiles(manifest: BundleManifest): Promise<BundleFile[]> {
   const contents = uniqueContents(manifest);
@@ -415,7 +439,16 @@ export async function findCachedBundle(ref: string): Promise<CachedBundle | unde
     // A Blob of the stored Blobs: no byte is copied into the JS heap here.
     return new Blob(chunks.map((c) => c.blob));
   };
-  return { manifest: record.manifest, read, version: record.version, manifestUrl: record.manifestUrl };
+  const verify = (file: BundleFile): Promise<void> => {
+    let check = verifiedContents.get(file.sha256);
+    if (!check) {
+      check = read(file).then((blob) => checkStoredFile(record, file, blob as Blob));
+      check.catch(() => verifiedContents.delete(file.sha256));
+      verifiedContents.set(file.sha256, check);
+    }
+    return check;
+  };
+  return { manifest: record.manifest, read, verify, version: record.version, manifestUrl: record.manifestUrl };
 }
 
 /** Like findCachedBundle, but a bundle that is not stored complete is an error (ModelNotDownloaded). */
