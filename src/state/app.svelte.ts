@@ -53,7 +53,10 @@ export class AppState {
     if (this.session.running) return true;
     const checked = this.settings.prepare();
     if (!checked.ok) return false;
-    void this.session.run(this.models.activeSource, checked.job.request, checked.job.video);
+    void this.session.run(this.models.activeSource, checked.job.request, checked.job.video).then(() => {
+      const name = this.session.error?.name;
+      if (name === 'StorageEvicted' || name === 'StorageDamaged') void this.models.storedDataChanged();
+    });
     return true;
   }
 

@@ -356,6 +356,14 @@ export class Models {
     };
   }
 
+  /**
+   * After a run found the active model's stored data gone or damaged (the store un-committed it): the
+   * panel reads the store again, so it offers the download of the missing part without a reload.
+   */
+  async storedDataChanged(): Promise<void> {
+    await Promise.all([this.#replan(), ...this.sources.map((s) => s.refreshPlan()), ...(this.pasted ? [this.pasted.refreshPlan()] : [])]);
+  }
+
   async #replan(): Promise<void> {
     await this.refreshStorage();
     if (this.custom) this.plan = await this.#client.api.planDownload({ manifestUrl: this.checkedUrl }).catch(() => this.plan);

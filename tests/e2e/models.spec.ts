@@ -368,3 +368,57 @@ test('a normal profile is not taken for a private window; a quota too small for 
     rmSync(profile, { recursive: true, force: true });
   }
 });
+
+test('a stored model damaged behind the app is caught before a run uses it; the panel offers to fetch the damaged file again', async ({
+  page,
+  baseURL,
+}) => {
+  test.setTimeout(240_000);
+  await openApp(page);
+  const manifestUrl = `${baseURL}/models/tiny/manifest.json`;
+  await paste(page, manifestUrl);
+  const panel = page.getByRole('region', { name: 'Model' });
+  await panel.getByRole('button', { name: 'Download' }).click();
+  await expect(panel.getByText('Downloaded and verified.')).toBeVisible({ timeout: 60_000 });
+  await panel.getByRole('button', { name: 'Use this model' }).click();
+  // One byte of the stored transformer weights flipped, as bit rot or a failing disk would.
+  await page.evaluate(async (url) => {
+    const manifest = await (await fetch(url)).json();
+    const sha256 = manifest.components.transformer.external_data[0].sha256;
+    const database = await new Promise<IDBDatabase>((resolve, reject) => {
+      const opening = indexedDB.open('time-stream-models');
+      opening.onsuccess = () => resolve(opening.result);
+      opening.onerror = () => reject(opening.error);
+    });
+    const key = ['chunk', sha256, 0];
+    const blob = await new Promise<Blob>((resolve) => {
+      const read = database.transaction('records').objectStore('records').get(key);
+      read.onsuccess = () => resolve(read.result);
+    });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    bytes[100] = bytes[100]! ^ 0xff;
+    await new Promise(
+      (resolve) =>
+        (database
+          .transaction('records', 'readwrite')
+          .objectStore('records')
+          .put(new Blob([bytes]), key).onsuccess = resolve),
+    );
+    database.close();
+  }, manifestUrl);
+
+  await page.getByTestId('advanced').locator('summary').click();
+  await page.locator('#frames').fill('3');
+  await page.locator('#iterations').fill('4');
+  await page.locator('#steps').fill('1');
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('error')).toContainText('damaged', { timeout: 120_000 });
+  await expect(page.getByTestId('gallery').locator('canvas')).toHaveCount(0);
+  // Without a reload, the panel no longer says the model is stored and verified, and offers the download.
+  await expect(panel.getByText('Downloaded and verified.')).toHaveCount(0);
+  await panel.getByRole('button', { name: 'Download' }).click();
+  await expect(panel.getByText('Downloaded and verified.')).toBeVisible({ timeout: 60_000 });
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('finished')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('gallery').locator('canvas')).toHaveCount(3);
+});
