@@ -379,6 +379,29 @@ test('a stored byte flipped after the download is caught before any session uses
   expect(await page.evaluate((u) => window.storeTest.verifyAll(u), url)).toBe('ok');
 });
 
+test('two tabs: the second download waits for the first and fetches nothing; a delete while another tab downloads is refused', async ({
+  page,
+  context,
+}) => {
+  await harness(page);
+  const other = await context.newPage();
+  await harness(other);
+  const { url, bundle, name } = serve();
+  const big = fileOf(bundle, 'transformer.onnx.data.0');
+  server.fault(big.path, { bytesPerSecond: 300_000 });
+  await page.evaluate((u) => window.storeTest.start(u), url);
+  await expect.poll(() => fileRequests(name, big.path).length, { timeout: 10_000 }).toBe(1);
+  const refused = failed(await other.evaluate((id) => window.storeTest.deleteBundle(id), bundle.manifest.id));
+  expect(refused.message).toContain('another tab');
+  const second = other.evaluate((u) => window.storeTest.download(u), url);
+  ok(await page.evaluate(() => window.storeTest.wait()));
+  expect(ok<DownloadResult>(await second).downloadedBytes).toBe(0);
+  // Every file was fetched once, by the first tab.
+  for (const file of filesOf(bundle)) expect(fileRequests(name, file.path), file.path).toHaveLength(1);
+  expect(ok(await other.evaluate((u) => window.storeTest.open(u), url)).files.find((f) => f.path === big.path)?.sha256).toBe(big.sha256);
+  await other.close();
+});
+
 test('cancel stops between chunks and keeps what was stored for the next download', async ({ page }) => {
   await harness(page);
   const { url, bundle, name } = serve();

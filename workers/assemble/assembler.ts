@@ -17,7 +17,15 @@ import { assembledManifestUrl } from '../../src/shared/assemble-api';
 import type { EventSink } from '../../src/shared/events';
 import { AppError } from '../../src/shared/errors';
 import { bundleSizes, COMPONENT_NAMES, type BundleFile, type BundleManifest, type ComponentName } from '../../src/shared/manifest';
-import { claimBundle, collectGarbage, DEFAULTS as STORE_DEFAULTS, estimateStorage, findCachedBundle, safeSink } from '../store/bundles';
+import {
+  claimBundle,
+  collectGarbage,
+  DEFAULTS as STORE_DEFAULTS,
+  estimateStorage,
+  findCachedBundle,
+  safeSink,
+  withBundleLock,
+} from '../store/bundles';
 import { abortError, downloadFile, unreachable } from '../store/downloader';
 import { generatedState } from '../store/generated';
 import { fitsQuota } from '../store/plan';
@@ -373,6 +381,11 @@ export async function assembleBundle(
   onEvent: EventSink,
   options: AssembleOptions = {},
 ): Promise<AssemblyResult> {
+  // One writer per bundle across tabs (the store's lock): the second tab's assembly resumes from what the first stored.
+  return withBundleLock(source.id, options.signal, () => assembleLocked(source, onEvent, options));
+}
+
+async function assembleLocked(source: SourceDescription, onEvent: EventSink, options: AssembleOptions): Promise<AssemblyResult> {
   const started = performance.now();
   const emit = safeSink(onEvent);
   const job = claimBundle(source.id, options.signal);

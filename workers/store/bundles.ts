@@ -217,8 +217,24 @@ export async function downloadBundle(source: BundleSource, onEvent: EventSink, o
   const fetchFn = options.fetch ?? fetch.bind(globalThis);
   const emit = safeSink(onEvent);
   const manifestUrl = absolute(source.manifestUrl);
-  const { manifest, stored } = await currentManifest(manifestUrl, fetchFn);
-  const job = claimBundle(manifest.id, options.signal);
+  const { manifest } = await currentManifest(manifestUrl, fetchFn);
+  return withBundleLock(manifest.id, options.signal, () =>
+    downloadLocked(manifestUrl, manifest, emit, opts, fetchFn, options.signal, started),
+  );
+}
+
+/** downloadBundle once this tab holds the bundle's lock: the plan reads what the store holds now. */
+async function downloadLocked(
+  manifestUrl: string,
+  manifest: BundleManifest,
+  emit: EventSink,
+  opts: typeof DEFAULTS & StoreOptions,
+  fetchFn: typeof fetch,
+  outer: AbortSignal | undefined,
+  started: number,
+): Promise<DownloadResult> {
+  const stored = (await db.getBundleRecords('bundle')).find((r) => r.manifestUrl === manifestUrl);
+  const job = claimBundle(manifest.id, outer);
   try {
     const plan = await makePlan(manifestUrl, manifest, stored);
     // Before any byte moves: the browser must have room for what is missing.
@@ -250,6 +266,38 @@ export async function downloadBundle(source: BundleSource, onEvent: EventSink, o
   } finally {
     job.release();
   }
+}
+
+/**
+ * Runs `work` holding the bundle's lock across every tab and worker of the origin (Web Locks):
+ * downloads, assemblies and deletions of one bundle never overlap, and each reads the store only once
+ * it holds the lock, so a second tab finds what the first one stored instead of fetching it again (or
+ * writing over it from its own, older idea of what is stored). Without Web Locks the work just runs.
+ */
+export async function withBundleLock<T>(id: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) return work();
+  try {
+    return (await locks.request(`time-stream-bundle:${id}`, signal ? { signal } : {}, work)) as T;
+  } catch (error) {
+    // Cancelled while another tab held the lock.
+    if (signal?.aborted && !(error instanceof AppError)) throw abortError();
+    throw error;
+  }
+}
+
+/** Deletes while holding the bundle's lock; refused when another tab is writing it. */
+async function withDeleteLock<T>(id: string, work: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) return work();
+  return (await locks.request(`time-stream-bundle:${id}`, { ifAvailable: true }, async (lock) => {
+    if (!lock)
+      throw new AppError(
+        'InvalidRequest',
+        `${id} is being downloaded or assembled in another tab of this site; delete it when that is done.`,
+      );
+    return work();
+  })) as T;
 }
 
 /**
@@ -532,9 +580,10 @@ export async function deleteBundle(id?: string): Promise<StorageReport> {
   for (const [, run] of stopping) run.controller.abort();
   await Promise.all(stopping.map(([, run]) => run.settled));
   if (id === undefined) await db.clearAll();
-  else {
-    await db.deleteBundleRecords(id);
-    await collectGarbage();
-  }
+  else
+    await withDeleteLock(id, async () => {
+      await db.deleteBundleRecords(id);
+      await collectGarbage();
+    });
   return storageReport();
 }
