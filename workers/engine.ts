@@ -25,7 +25,7 @@ export async function loadBundle(source: BundleSource, backend: Backend): Promis
   const manifestUrl = new URL(source.manifestUrl, self.location.href).href;
   // A bundle the model store holds complete is read from IndexedDB, without the network.
   const cached = await findCachedBundle(manifestUrl);
-  if (cached) return { manifest: cached.manifest, read: cached.read, verify: cached.verify, backend };
+  if (cached) return { manifest: cached.manifest, read: cached.read, verify: cached.verify, use: cached.use, backend };
   const manifest = await fetchManifest(manifestUrl);
   return { manifest, read: urlReader(manifestUrl), backend };
 }
@@ -56,18 +56,20 @@ export async function render(
     const limits = bundle.manifest.limits;
     const request = validateRequest(input, limits ? { min: limits.min_size, max: limits.max_size } : undefined);
     emit({ type: 'backend', backend, ...(reason ? { reason } : {}) });
-    let output;
-    try {
-      output = await runJob(bundle, request, emit, cancel, options.hooks);
-    } catch (error) {
-      // A WebGPU failure that is not the user's doing falls back to wasm, and says so.
-      if (backend !== 'webgpu' || cancel.cancelled || (error instanceof AppError && error.name !== 'Internal')) throw error;
-      backend = 'wasm';
-      reason = `WebGPU failed: ${error instanceof Error ? error.message : String(error)}`;
-      emit({ type: 'backend', backend, reason });
-      bundle = { ...bundle, backend };
-      output = await runJob(bundle, request, emit, cancel, options.hooks);
-    }
+    const inUse = bundle.use ?? (<T>(work: () => Promise<T>) => work());
+    const output = await inUse(async () => {
+      try {
+        return await runJob(bundle, request, emit, cancel, options.hooks);
+      } catch (error) {
+        // A WebGPU failure that is not the user's doing falls back to wasm, and says so.
+        if (backend !== 'webgpu' || cancel.cancelled || (error instanceof AppError && error.name !== 'Internal')) throw error;
+        backend = 'wasm';
+        reason = `WebGPU failed: ${error instanceof Error ? error.message : String(error)}`;
+        emit({ type: 'backend', backend, reason });
+        bundle = { ...bundle, backend };
+        return runJob(bundle, request, emit, cancel, options.hooks);
+      }
+    });
     rememberFrames({ width: request.width, height: request.height, state1: request.state1, state2: request.state2, frames: output.frames });
     return {
       seed: request.seed,

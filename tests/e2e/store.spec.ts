@@ -402,6 +402,46 @@ test('two tabs: the second download waits for the first and fetches nothing; a d
   await other.close();
 });
 
+test('a stored model in use for a run in one tab cannot be deleted from another; once the run ends it can', async ({
+  page,
+  context,
+  baseURL,
+}) => {
+  // A cold dev server transforms onnxruntime-web for the engine's first import: give it time.
+  test.setTimeout(360_000);
+  await harness(page);
+  const url = `${baseURL}/models/tiny/manifest.json`;
+  ok(await download(page, url));
+  const other = await context.newPage();
+  await harness(other);
+  const job = {
+    prompt: 'a tomato',
+    state1: 'fresh',
+    state2: 'rotten',
+    strength: 1.5,
+    frames: 15,
+    steps: 4,
+    iterations: 8,
+    seed: 1,
+    width: 64,
+    height: 64,
+  };
+  await page.evaluate(([u, r]) => window.storeTest.renderStart(u, r), [url, job] as const);
+  // Wait until the run holds the bundle (its lock is shared while it runs).
+  await expect
+    .poll(() => other.evaluate(async () => (await navigator.locks.query()).held?.some((l) => l.name?.startsWith('time-stream-bundle:'))), {
+      timeout: 240_000,
+    })
+    .toBe(true);
+  const refused = failed(await other.evaluate((id) => window.storeTest.deleteBundle(id), 'tiny-random-flux-schnell'));
+  expect(refused.message).toContain('used for a run in another tab');
+  const result = ok((await page.evaluate(() => window.storeTest.renderWait())) as { frames: unknown[] });
+  expect(result.frames).toHaveLength(15);
+  const report = ok<StorageReport>(await other.evaluate((id) => window.storeTest.deleteBundle(id), 'tiny-random-flux-schnell'));
+  expect(report.bundles).toHaveLength(0);
+  await other.close();
+});
+
 test('cancel stops between chunks and keeps what was stored for the next download', async ({ page }) => {
   await harness(page);
   const { url, bundle, name } = serve();

@@ -43,6 +43,7 @@ async function withHeap<T>(
 }
 
 let events: GeneratorEvent[] = [];
+let rendering: Promise<unknown> | undefined;
 let running: { controller: AbortController; done: Promise<unknown> } | undefined;
 let worker: Remote<GeneratorApi> | undefined;
 
@@ -178,6 +179,16 @@ const api = {
         graphSize: graph instanceof Blob ? graph.size : graph.byteLength,
       };
     }),
+
+  /** Starts a job (wasm) on a bundle through the engine, as the worker would; renderWait() settles it. */
+  renderStart: (url: string, request: Record<string, unknown>) => {
+    const started = (async () => {
+      const { render } = await import('../../workers/engine');
+      return render(`store-test-${performance.now()}`, { manifestUrl: url }, request as never, () => {}, { backend: 'wasm' });
+    })();
+    rendering = settle(() => started);
+  },
+  renderWait: () => rendering,
 
   storage: () => settle(() => store.storageReport()),
   deleteBundle: (id?: string) => settle(() => store.deleteBundle(id)),

@@ -15,6 +15,8 @@ export interface LoadedBundle {
   read: FileReader;
   /** Stored bundles: checks a file's bytes against its sha256; a session is not used until its files pass. */
   verify?: (file: BundleFile) => Promise<void>;
+  /** Stored bundles: runs a job while no tab may delete the bundle. */
+  use?: <T>(work: () => Promise<T>) => Promise<T>;
   backend: Backend;
 }
 

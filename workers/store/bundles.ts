@@ -56,6 +56,8 @@ export interface CachedBundle {
   read: FileReader;
   /** Resolves once the stored file's bytes match its sha256 (hashed once per worker); else StorageDamaged. */
   verify(file: BundleFile): Promise<void>;
+  /** Runs a job on the bundle while no tab may delete it. */
+  use<T>(work: () => Promise<T>): Promise<T>;
   version: string;
   manifestUrl: string;
 }
@@ -286,7 +288,20 @@ export async function withBundleLock<T>(id: string, signal: AbortSignal | undefi
   }
 }
 
-/** Deletes while holding the bundle's lock; refused when another tab is writing it. */
+/**
+ * Runs a job on a stored bundle holding its lock shared: while it runs, a delete from any tab is refused
+ * (it would pull the weights from under the run). When another tab holds the lock to write the bundle,
+ * the job runs without it rather than wait.
+ */
+function whileInUse(id: string) {
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) return work();
+    return locks.request(`time-stream-bundle:${id}`, { mode: 'shared', ifAvailable: true }, () => work()) as Promise<T>;
+  };
+}
+
+/** Deletes while holding the bundle's lock; refused when another tab is writing or using it. */
 async function withDeleteLock<T>(id: string, work: () => Promise<T>): Promise<T> {
   const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
   if (!locks) return work();
@@ -294,7 +309,7 @@ async function withDeleteLock<T>(id: string, work: () => Promise<T>): Promise<T>
     if (!lock)
       throw new AppError(
         'InvalidRequest',
-        `${id} is being downloaded or assembled in another tab of this site; delete it when that is done.`,
+        `${id} is being downloaded, assembled or used for a run in another tab of this site; delete it when that is done.`,
       );
     return work();
   })) as T;
@@ -496,7 +511,7 @@ export async function findCachedBundle(ref: string): Promise<CachedBundle | unde
     }
     return check;
   };
-  return { manifest: record.manifest, read, verify, version: record.version, manifestUrl: record.manifestUrl };
+  return { manifest: record.manifest, read, verify, use: whileInUse(record.id), version: record.version, manifestUrl: record.manifestUrl };
 }
 
 /** Like findCachedBundle, but a bundle that is not stored complete is an error (ModelNotDownloaded). */
