@@ -43,7 +43,8 @@ async function withHeap<T>(
 }
 
 let events: GeneratorEvent[] = [];
-let rendering: Promise<unknown> | undefined;
+let using: Promise<void> | undefined;
+let releaseUse: (() => void) | undefined;
 let running: { controller: AbortController; done: Promise<unknown> } | undefined;
 let worker: Remote<GeneratorApi> | undefined;
 
@@ -180,15 +181,16 @@ const api = {
       };
     }),
 
-  /** Starts a job (wasm) on a bundle through the engine, as the worker would; renderWait() settles it. */
-  renderStart: (url: string, request: Record<string, unknown>) => {
-    const started = (async () => {
-      const { render } = await import('../../workers/engine');
-      return render(`store-test-${performance.now()}`, { manifestUrl: url }, request as never, () => {}, { backend: 'wasm' });
-    })();
-    rendering = settle(() => started);
-  },
-  renderWait: () => rendering,
+  /** Holds a stored bundle as a run does (CachedBundle.use) until releaseUse(); resolves once it is held. */
+  holdUse: (url: string) =>
+    settle(async () => {
+      const bundle = await store.openCachedBundle(url);
+      await new Promise<void>((held) => {
+        using = bundle.use(() => new Promise<void>((release) => ((releaseUse = release), held())));
+      });
+      return 'held';
+    }),
+  releaseUse: () => (releaseUse?.(), settle(() => using!)),
 
   storage: () => settle(() => store.storageReport()),
   deleteBundle: (id?: string) => settle(() => store.deleteBundle(id)),
