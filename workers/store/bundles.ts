@@ -270,6 +270,10 @@ async function downloadLocked(
   }
 }
 
+/** The Web Lock every tab takes to write, delete or use one bundle; absent where Web Locks are missing. */
+const bundleLock = (id: string) => `time-stream-bundle:${id}`;
+const webLocks = (): LockManager | undefined => (typeof navigator !== 'undefined' ? navigator.locks : undefined);
+
 /**
  * Runs `work` holding the bundle's lock across every tab and worker of the origin (Web Locks):
  * downloads, assemblies and deletions of one bundle never overlap, and each reads the store only once
@@ -277,10 +281,10 @@ async function downloadLocked(
  * writing over it from its own, older idea of what is stored). Without Web Locks the work just runs.
  */
 export async function withBundleLock<T>(id: string, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  const locks = webLocks();
   if (!locks) return work();
   try {
-    return (await locks.request(`time-stream-bundle:${id}`, signal ? { signal } : {}, work)) as T;
+    return (await locks.request(bundleLock(id), signal ? { signal } : {}, work)) as T;
   } catch (error) {
     // Cancelled while another tab held the lock.
     if (signal?.aborted && !(error instanceof AppError)) throw abortError();
@@ -295,17 +299,17 @@ export async function withBundleLock<T>(id: string, signal: AbortSignal | undefi
  */
 function whileInUse(id: string) {
   return <T>(work: () => Promise<T>): Promise<T> => {
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const locks = webLocks();
     if (!locks) return work();
-    return locks.request(`time-stream-bundle:${id}`, { mode: 'shared', ifAvailable: true }, () => work()) as Promise<T>;
+    return locks.request(bundleLock(id), { mode: 'shared', ifAvailable: true }, () => work()) as Promise<T>;
   };
 }
 
 /** Deletes while holding the bundle's lock; refused when another tab is writing or using it. */
 async function withDeleteLock<T>(id: string, work: () => Promise<T>): Promise<T> {
-  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  const locks = webLocks();
   if (!locks) return work();
-  return (await locks.request(`time-stream-bundle:${id}`, { ifAvailable: true }, async (lock) => {
+  return (await locks.request(bundleLock(id), { ifAvailable: true }, async (lock) => {
     if (!lock)
       throw new AppError(
         'InvalidRequest',
