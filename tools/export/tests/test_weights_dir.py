@@ -83,3 +83,15 @@ def test_complete_folder_loads(tiny_components):
 def test_fp16_refused(tmp_path, capsys):
     rc = main(["--tiny", "--fp16", "--out", str(tmp_path / "x")])
     assert rc == 2 and "not implemented" in capsys.readouterr().err
+
+
+def test_size_options_are_checked_before_anything_is_read(tmp_path, capsys):
+    # --default-size / --size-limits write the manifest's defaults and limits (the built-in world model: 64, 32..128)
+    rc = main(["--weights", str(tmp_path / "nope"), "--default-size", "256", "--size-limits", "32", "128",
+               "--out", str(tmp_path / "out")])
+    assert rc == 2
+    assert "default size 256 is outside the limits" in capsys.readouterr().err
+    rc = main(["--weights", str(tmp_path / "nope"), "--size-limits", "128", "32", "--out", str(tmp_path / "out")])
+    assert rc == 2
+    assert "--size-limits MIN MAX" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

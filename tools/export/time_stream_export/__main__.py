@@ -85,6 +85,12 @@ def cmd_export(argv: list[str]) -> int:
     p.add_argument("--shard-limit", type=int, default=ex.DEFAULT_SHARD_LIMIT, help="max bytes per external-data shard")
     p.add_argument("--id", dest="bundle_id", default=None)
     p.add_argument("--display-name", default=None)
+    p.add_argument("--default-size", type=int, default=None,
+                   help="the manifest's default width and height (default: 64 for --tiny, 768 for --weights)")
+    p.add_argument("--size-limits", type=int, nargs=2, metavar=("MIN", "MAX"), default=None,
+                   help="the manifest's pixel limits (default: 32 256 for --tiny, 256 1024 for --weights)")
+    p.add_argument("--license", dest="license_text", default=None, help="the manifest's licence text")
+    p.add_argument("--source", dest="source_text", default=None, help="the manifest's source text (how the weights were made)")
     a = p.parse_args(argv)
 
     if a.fp16:
@@ -92,6 +98,9 @@ def cmd_export(argv: list[str]) -> int:
         return 2
     if a.shard_limit < 1024:
         print("error: --shard-limit must be at least 1024 bytes", file=sys.stderr)
+        return 2
+    if a.size_limits and not (16 <= a.size_limits[0] <= a.size_limits[1]):
+        print("error: --size-limits MIN MAX needs 16 <= MIN <= MAX", file=sys.stderr)
         return 2
     t0 = time.time()
     q = a.quantize == "q4"
@@ -115,6 +124,15 @@ def cmd_export(argv: list[str]) -> int:
         defaults = {"width": 768, "height": 768, "max_sequence_length": 512}
         limits = {"min_size": 256, "max_size": 1024}
         info = {"tiny": False, "weights_dir": str(a.weights)}
+    if a.default_size:
+        defaults = {**defaults, "width": a.default_size, "height": a.default_size}
+    if a.size_limits:
+        limits = {"min_size": a.size_limits[0], "max_size": a.size_limits[1]}
+    if not limits["min_size"] <= defaults["width"] <= limits["max_size"]:
+        print(f"error: the default size {defaults['width']} is outside the limits {limits}", file=sys.stderr)
+        return 2
+    license = a.license_text or license
+    source = a.source_text or source
     try:
         comp = M.load_weights_dir(wdir)
     except M.WeightsError as e:
