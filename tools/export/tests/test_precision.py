@@ -63,6 +63,15 @@ def test_fp16_activations_parity_tiny(tmp_path, monkeypatch):
     from time_stream_export import precision_check as P
 
     b16 = _fp16_bundle(tmp_path, monkeypatch)
+    # The committed fp16 fixture (tests/fixtures/assemble/tiny-f16, the TypeScript assembler's oracle) is current:
+    # the same transformer graph, layout and filled shard as exported and filled here.
+    f16 = REPO / "tests" / "fixtures" / "assemble" / "tiny-f16"
+    for rel in ("transformer.onnx", "transformer.onnx.data.0"):
+        assert (b16 / rel).read_bytes() == (f16 / "expected" / rel).read_bytes(), rel
+    assert (tmp_path / "tpl16" / "transformer.onnx").read_bytes() == (f16 / "template" / "transformer.onnx").read_bytes()
+    layouts = [json.loads(p.read_text(encoding="utf-8"))["layouts"]["transformer"]
+               for p in (tmp_path / "tpl16" / "template.json", f16 / "template" / "template.json")]
+    assert layouts[0] == layouts[1]
     r = P.measure(FX / "expected", b16, steps=4, frames=3, prompts=P.PROMPTS[:2], log=lambda *_: None)
     print("\n" + P.report("tiny", r))
     assert r["transformer_calls"] == 2 * 3 * 4
