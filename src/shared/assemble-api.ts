@@ -4,7 +4,7 @@
  */
 import type { JobId } from './api';
 import type { EventSink } from './events';
-import type { ComponentName } from './manifest';
+import type { Activations, ComponentName } from './manifest';
 import type { StorageEstimate } from './store-api';
 
 /** Which table maps a source file's tensor names onto the graph's parameter names. */
@@ -41,12 +41,24 @@ export interface SourceDescription {
   display_name: string;
   /** URL of the template.json (relative URLs resolve against the app). */
   template: string;
+  /**
+   * Optional: a template whose transformer computes in float16 (4-bit weights, float16 scales). Used instead
+   * of `template` only when the engine's WebGPU device has shader-f16 (workers/assemble/precision.ts).
+   */
+  template_f16?: string;
   license: { name: string; url: string; summary: string };
   /** GPU memory the largest stage needs, in bytes (an estimate the UI shows before download). */
   gpu_memory_bytes: number;
   components: Record<ComponentName, WeightSource>;
   files: SourceFile[];
 }
+
+/**
+ * Why a plan's activations are what they are: the source names one template; the GPU has no shader-f16
+ * (float32); it has (float16); it has, but a float32 bundle of this id is stored and kept; the stored
+ * bundle (its template could not be reached).
+ */
+export type ActivationsWhy = 'one-template' | 'no-shader-f16' | 'shader-f16' | 'kept-float32' | 'stored';
 
 /** What an assembly will download and store, known before any weight byte moves. */
 export interface AssemblyPlan {
@@ -63,6 +75,18 @@ export interface AssemblyPlan {
   largestTensorBytes?: number;
   /** Already assembled and complete in the store: nothing to do. */
   complete: boolean;
+  /**
+   * What the transformer of the bundle this plan assembles (or keeps) computes in: float16 only from the
+   * source's `template_f16` on a GPU with shader-f16 (workers/assemble/precision.ts).
+   */
+  activations: Activations;
+  /** The template's weight precision (its manifest's `precision`: "q4" for the FLUX template). */
+  precision: string;
+  /** Why that one: a code, and in words (technical details). */
+  activationsWhy: ActivationsWhy;
+  activationsReason: string;
+  /** The committed bundle of this id, if one is stored: what its transformer computes in. */
+  storedActivations?: Activations;
   estimate?: StorageEstimate;
   fits: boolean;
 }
@@ -72,6 +96,8 @@ export interface AssemblyResult {
   version: string;
   /** What the engine is given to open the assembled bundle (BundleSource.manifestUrl). */
   manifestUrl: string;
+  /** What the assembled bundle's transformer computes in (its manifest says the same). */
+  activations: Activations;
   downloadedBytes: number;
   writtenBytes: number;
   seconds: number;

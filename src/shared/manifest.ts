@@ -18,12 +18,20 @@ export interface TensorSpec {
 export type ComponentName = 'clip' | 't5' | 'transformer' | 'decoder';
 export const COMPONENT_NAMES: readonly ComponentName[] = ['clip', 't5', 'transformer', 'decoder'];
 
+/** What a component computes in between its float32 inputs and outputs (issue 15 item 2). */
+export type Activations = 'float32' | 'float16';
+
 export interface BundleComponent {
   graph: BundleFile;
   external_data: BundleFile[];
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   config: Record<string, unknown>;
+  /**
+   * Absent = float32. "float16": the transformer's 4-bit linears compute in float16 (tools/export
+   * `template --activations fp16`); on WebGPU that needs a device with shader-f16.
+   */
+  activations?: Activations;
 }
 
 export interface TokenizerSpec {
@@ -61,6 +69,11 @@ export interface BundleManifest {
   vae: { scaling_factor: number; shift_factor: number; spatial_factor: number; latent_channels: number };
   defaults: { width: number; height: number; max_sequence_length: number };
   limits?: { min_size: number; max_size: number };
+}
+
+/** The transformer's activations (float32 when the manifest does not say). */
+export function transformerActivations(manifest: BundleManifest): Activations {
+  return manifest.components.transformer.activations === 'float16' ? 'float16' : 'float32';
 }
 
 /** Every file a bundle lists (graphs, shards, tokenizer files), each once. */

@@ -202,12 +202,18 @@ export function parseSource(value: unknown, base: string, at = ''): ListedSource
   });
 
   const note = optionalText(obj, 'note', at);
+  const template = url(obj, 'template', at, base);
+  // Optional: the template with float16 activations, used only on a GPU with shader-f16 (docs/assembly.md).
+  const templateF16 = obj.template_f16 === undefined ? undefined : url(obj, 'template_f16', at, base);
+  if (templateF16 === template)
+    throw new SourceError('duplicate', join(at, 'template_f16'), 'names the same template as "template" (it must be the float16 one)');
   return {
     format: 'time-stream-source',
     format_version: 1,
     id: id(obj, 'id', at),
     display_name: text(obj, 'display_name', at),
-    template: url(obj, 'template', at, base),
+    template,
+    ...(templateF16 !== undefined ? { template_f16: templateF16 } : {}),
     license: {
       name: text(license, 'name', licenseAt),
       url: url(license, 'url', licenseAt, base),

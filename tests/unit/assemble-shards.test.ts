@@ -16,11 +16,14 @@ import type { Sha256State } from '../../workers/store/sha256';
 
 const ROOT = new URL('../fixtures/assemble/tiny/', import.meta.url);
 const PREFIX = '/tests/fixtures/assemble/tiny/';
+const REPO = new URL('../../', import.meta.url);
 const bytesOf = (rel: string) => new Uint8Array(readFileSync(new URL(rel.replace(PREFIX, ''), ROOT)));
+/** A fixture file by its URL in a source description (from the repository root) or relative to tiny/. */
+const fileOf = (rel: string) => (rel.startsWith('/') ? new Uint8Array(readFileSync(new URL(rel.slice(1), REPO))) : bytesOf(rel));
 
 async function plan(source: SourceDescription, template: Template, component: ComponentName, file?: string) {
   const ws = source.components[component];
-  const data = bytesOf(file ?? ws.url);
+  const data = fileOf(file ?? ws.url);
   const read = bufferSource(data);
   const tensors = await readTensorTable(ws.format, read, data.length, ws.url);
   const comp = template.manifest.components[component];
@@ -169,6 +172,45 @@ describe('assembler shards on the tiny fixtures', () => {
       /extends past the end of the file|truncated/,
     );
   });
+});
+
+describe('assembler shards on the tiny fp16-activation template (issue 15 item 2)', () => {
+  // tests/fixtures/assemble/tiny-f16: the same sources, the template written with --activations fp16
+  // (MatMulNBits scales float16 = GGUF's d bit for bit), and tools/export's fill of it in expected/.
+  const F16 = new URL('../fixtures/assemble/tiny-f16/', import.meta.url);
+  const read = (rel: string) => JSON.parse(readFileSync(new URL(rel, F16), 'utf8')) as unknown;
+  const source = read('source.json') as SourceDescription;
+  const template = read('template/template.json') as Template;
+  const expected = read('expected/manifest.json') as Template['manifest'];
+
+  it('the template asks for float16 scales in the transformer and only there', () => {
+    const dtypes = (c: ComponentName) =>
+      new Set(template.layouts[c].tensors.filter((t) => t.encoding === 'matmulnbits_scales').map((t) => t.dtype));
+    expect([...dtypes('transformer')]).toEqual(['float16']);
+    expect([...dtypes('t5')]).toEqual(['float32']);
+  });
+
+  it.each(COMPONENT_NAMES)(
+    '%s: one pass over the source gives every shard byte for byte like the exporter',
+    async (component) => {
+      const { shards, entries, problems } = await plan(source, template, component);
+      expect(problems).toEqual([]);
+      const data = fileOf(source.components[component].url);
+      const o = { pieceBytes: 1000, chunkBytes: 4096, readBytes: 1 };
+      const { sha, writes } = await pass(spansOf(entries, shards), shards.length, data, { offset: 0 }, o);
+      expect(sha).toBe(nodeSha(data));
+      for (const [i, bytes] of shardsFrom(writes, shards).entries()) {
+        const want = new Uint8Array(readFileSync(new URL(`expected/${expected.components[component].external_data[i]!.path}`, F16)));
+        expect(bytes.length).toBe(want.length);
+        expect(
+          bytes.findIndex((b, k) => b !== want[k]),
+          `first differing byte of ${component} shard ${i}`,
+        ).toBe(-1);
+        expect(nodeSha(bytes)).toBe(expected.components[component].external_data[i]!.sha256);
+      }
+    },
+    60_000,
+  );
 });
 
 describe('transpose', () => {

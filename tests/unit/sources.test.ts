@@ -197,3 +197,31 @@ describe('the contract form', () => {
     expect(description && 'note' in description).toBe(false);
   });
 });
+
+describe('a second template with float16 activations (template_f16, issue 15 item 2)', () => {
+  const F16_SOURCE = JSON.parse(readFileSync(new URL('../fixtures/assemble/tiny-f16/source.json', import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const at = 'http://127.0.0.1:4173/';
+
+  it('is optional, resolved like template, and kept by toSourceDescription', () => {
+    const parsed = parseSource(F16_SOURCE, at);
+    expect(parsed.template).toBe(`${at}tests/fixtures/assemble/tiny/template/template.json`);
+    expect(parsed.template_f16).toBe(`${at}tests/fixtures/assemble/tiny-f16/template/template.json`);
+    expect(toSourceDescription(parsed).template_f16).toBe(parsed.template_f16);
+    const { template_f16: _, ...without } = F16_SOURCE;
+    expect('template_f16' in parseSource(without, at)).toBe(false);
+  });
+
+  it.each<[string, unknown, SourceProblem, RegExp]>([
+    ['a number', 16, 'type', /expected text/],
+    ['empty', '', 'missing', /is required/],
+    ['not http', 'ftp://models.example/template.json', 'url', /only http and https/],
+    ['the fp32 template again', '/tests/fixtures/assemble/tiny/template/template.json', 'duplicate', /same template as "template"/],
+  ])('names the problem: %s', (_name, value, expected, message) => {
+    const error = problem(() => parseSource({ ...F16_SOURCE, template_f16: value }, at));
+    expect([error.problem, error.at]).toEqual([expected, 'template_f16']);
+    expect(error.message).toMatch(message);
+  });
+});

@@ -13,10 +13,18 @@
  * 4. The manifest (template manifest + shard sha256s + tokenizer files + version) is committed last.
  */
 import type { AssemblyPlan, AssemblyResult, SourceDescription, WeightSource } from '../../src/shared/assemble-api';
+import type { Activations } from '../../src/shared/manifest';
 import { assembledManifestUrl } from '../../src/shared/assemble-api';
 import type { EventSink } from '../../src/shared/events';
 import { AppError } from '../../src/shared/errors';
-import { bundleSizes, COMPONENT_NAMES, type BundleFile, type BundleManifest, type ComponentName } from '../../src/shared/manifest';
+import {
+  bundleSizes,
+  COMPONENT_NAMES,
+  transformerActivations,
+  type BundleFile,
+  type BundleManifest,
+  type ComponentName,
+} from '../../src/shared/manifest';
 import {
   claimBundle,
   collectGarbage,
@@ -34,6 +42,7 @@ import { Sha256 } from '../store/sha256';
 import * as db from '../store/shard-store';
 import { readGguf, type ByteSource } from './gguf';
 import { assertTemplate, planComponent, type PlannedEntry, type SourceTensor, type Template } from './layout';
+import { chooseTemplate, deviceHasShaderF16, storedActivations, type TemplateChoice } from './precision';
 import { readSafetensors } from './safetensors';
 import { resumeOffset, runSourcePass, type ShardTask } from './source-pass';
 import { keepPrefix, rangeSource, type Counter } from './stream';
@@ -54,6 +63,11 @@ export interface AssembleOptions {
   retryBaseMs?: number;
   progressIntervalMs?: number;
   signal?: AbortSignal;
+  /**
+   * Whether the engine's GPU has shader-f16, which decides between a source's `template_f16` and its
+   * `template` (precision.ts). Default: asked of the engine's WebGPU device. Tests set it.
+   */
+  shaderF16?: boolean;
 }
 
 const DEFAULTS = {
@@ -67,7 +81,7 @@ const DEFAULTS = {
   integrityAttempts: STORE_DEFAULTS.integrityAttempts,
   stallMs: STORE_DEFAULTS.stallMs,
 };
-type Options = typeof DEFAULTS & { fetch: typeof fetch; signal?: AbortSignal };
+type Options = typeof DEFAULTS & { fetch: typeof fetch; signal?: AbortSignal; shaderF16?: boolean };
 
 const absolute = (url: string) => new URL(url, self.location.href).href;
 const fileName = (url: string) => decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
@@ -259,6 +273,10 @@ export async function readTensorTable(
 // Plan and assemble
 
 interface Prepared {
+  /** Which of the source's templates, and why (precision.ts). */
+  choice: TemplateChoice;
+  /** The transformer's activations of the committed bundle of this id, if one is stored. */
+  committedActivations?: Activations;
   templateUrl: string;
   template: Template;
   templateSha: string;
@@ -272,8 +290,14 @@ interface Prepared {
  * reach the sources' hosts) drops unusable partial shards and pins copied files that publish no hash.
  */
 async function prepare(source: SourceDescription, opts: Options, assembling = false): Promise<Prepared> {
-  const templateUrl = absolute(source.template);
+  // What the store holds for this id decides too: a stored float32 bundle is kept on a shader-f16 GPU.
+  const committed = await db.getBundleRecord('bundle', source.id);
+  const held = committed ?? (await db.getBundleRecord('pending', source.id));
+  const shaderF16 = opts.shaderF16 ?? (source.template_f16 ? await deviceHasShaderF16() : false);
+  const choice = chooseTemplate(source, shaderF16, storedActivations(held?.manifest));
+  const templateUrl = absolute(choice.url);
   const { template, sha256: templateSha } = await loadTemplate(templateUrl, opts.fetch);
+  checkActivations(source, choice, template, templateUrl);
   const files = await copiedFiles(template, templateUrl, source, await pinnedInStore(source.id), assembling ? opts : undefined);
   const shards = {} as Prepared['shards'];
   for (const c of COMPONENT_NAMES) {
@@ -286,7 +310,23 @@ async function prepare(source: SourceDescription, opts: Options, assembling = fa
       }),
     );
   }
-  return { templateUrl, template, templateSha, files, shards };
+  const committedActivations = committed ? transformerActivations(committed.manifest) : undefined;
+  return { choice, ...(committedActivations ? { committedActivations } : {}), templateUrl, template, templateSha, files, shards };
+}
+
+/**
+ * A source that names two templates must name them right: `template_f16`'s transformer computes in float16
+ * and `template`'s in float32 (else a GPU without shader-f16 would get a bundle it cannot run on WebGPU).
+ */
+function checkActivations(source: SourceDescription, choice: TemplateChoice, template: Template, url: string): void {
+  if (!source.template_f16) return;
+  const has = transformerActivations(template.manifest);
+  if (has !== choice.activations)
+    throw new AppError(
+      'BundleInvalid',
+      `${source.id}: ${url} is named as the ${choice.activations === 'float16' ? 'template_f16' : 'template'} of this source, ` +
+        `but its transformer computes in ${has}, not ${choice.activations}.`,
+    );
 }
 
 function numbers(source: SourceDescription, p: Prepared, records: Map<string, db.FileRecord>) {
@@ -333,6 +373,11 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
       cachedBytes: stored.bytes,
       byComponent: stored.byComponent,
       complete: true,
+      activations: stored.activations,
+      precision: stored.precision,
+      activationsWhy: 'stored',
+      activationsReason: 'the stored bundle (the template cannot be reached)',
+      storedActivations: stored.activations,
       ...(estimate ? { estimate } : {}),
       fits: true,
     };
@@ -348,6 +393,11 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
     // For the preflight (src/shared/preflight.ts): each tensor becomes one GPU buffer.
     largestTensorBytes: COMPONENT_NAMES.reduce((m, c) => p.template.layouts[c].tensors.reduce((k, t) => Math.max(k, t.bytes), m), 0),
     complete: !!committed && n.cachedBytes === n.storedBytes && committed.manifestUrl === assembledManifestUrl(source.id),
+    activations: p.choice.activations,
+    precision: p.template.manifest.precision,
+    activationsWhy: p.choice.why,
+    activationsReason: p.choice.reason,
+    ...(p.committedActivations ? { storedActivations: p.committedActivations } : {}),
     ...(estimate ? { estimate } : {}),
     fits: fitsQuota(n.storedBytes - n.cachedBytes, estimate).fits,
   };
@@ -360,7 +410,7 @@ export async function planAssembly(source: SourceDescription, options: AssembleO
 async function storedWhenOffline(
   source: SourceDescription,
   error: unknown,
-): Promise<{ version: string; bytes: number; byComponent: AssemblyPlan['byComponent'] }> {
+): Promise<{ version: string; bytes: number; byComponent: AssemblyPlan['byComponent']; activations: Activations; precision: string }> {
   const unreachableHost = error instanceof AppError && (error.name === 'Offline' || error.name === 'DownloadFailed');
   const url = assembledManifestUrl(source.id);
   const bundle = unreachableHost ? await findCachedBundle(url).catch(() => undefined) : undefined;
@@ -369,7 +419,13 @@ async function storedWhenOffline(
   const byComponent = Object.fromEntries(
     COMPONENT_NAMES.map((c) => [c, { url: source.components[c].url, downloadBytes: 0, storedBytes: sizes.byComponent[c] }]),
   ) as AssemblyPlan['byComponent'];
-  return { version: bundle.version, bytes: sizes.total, byComponent };
+  return {
+    version: bundle.version,
+    bytes: sizes.total,
+    byComponent,
+    activations: transformerActivations(bundle.manifest),
+    precision: bundle.manifest.precision,
+  };
 }
 
 /**
@@ -399,7 +455,15 @@ async function assembleLocked(source: SourceDescription, onEvent: EventSink, opt
     } catch (error) {
       const stored = await storedWhenOffline(source, error);
       const seconds = (performance.now() - started) / 1000;
-      return { bundleId: source.id, version: stored.version, manifestUrl, downloadedBytes: 0, writtenBytes: 0, seconds };
+      return {
+        bundleId: source.id,
+        version: stored.version,
+        manifestUrl,
+        activations: stored.activations,
+        downloadedBytes: 0,
+        writtenBytes: 0,
+        seconds,
+      };
     }
     const records = await db.getFileRecords(p.files.map((f) => f.file.sha256));
     const n = numbers(source, p, records);
@@ -412,7 +476,15 @@ async function assembleLocked(source: SourceDescription, onEvent: EventSink, opt
       const version = bundleVersion(buildManifest(p.template, source, p.files, shas as Record<ComponentName, string[]>, ''));
       if (committed.version === version) {
         const seconds = (performance.now() - started) / 1000;
-        return { bundleId: source.id, version, manifestUrl, downloadedBytes: 0, writtenBytes: 0, seconds };
+        return {
+          bundleId: source.id,
+          version,
+          manifestUrl,
+          activations: p.choice.activations,
+          downloadedBytes: 0,
+          writtenBytes: 0,
+          seconds,
+        };
       }
     }
 
@@ -545,6 +617,7 @@ async function assembleLocked(source: SourceDescription, onEvent: EventSink, opt
       bundleId: source.id,
       version,
       manifestUrl,
+      activations: p.choice.activations,
       downloadedBytes: counter.bytes + downloaded,
       writtenBytes: written,
       seconds: (performance.now() - started) / 1000,
