@@ -212,6 +212,17 @@ export const en = {
       useIt: 'Use this model',
       remove: 'Delete the assembled model',
       note: 'About these numbers',
+      // Issue 15 item 2: what the transformer computes in (workers/assemble/precision.ts chooses).
+      precision: (weightBits: number, activationBits: number) => `Precision: ${weightBits}-bit weights, ${activationBits}-bit activations`,
+      precisionWhy: {
+        'one-template': '',
+        'no-shader-f16': 'This GPU has no shader-f16, so it gets the 32-bit version.',
+        'shader-f16': 'This GPU has shader-f16, so it gets the 16-bit version.',
+        'kept-float32': 'The stored copy has 32-bit activations; delete it and assemble again to get the 16-bit version.',
+        stored: '',
+      },
+      storedF16NotHere:
+        'The stored copy computes in 16-bit, which this GPU cannot do on WebGPU (it has no shader-f16): it runs on the CPU, very slowly. Delete it and assemble it again to get the 32-bit version.',
     },
     problem: {
       heading: 'That description cannot be used.',

@@ -200,6 +200,16 @@ export const ko: Messages = {
       useIt: '이 모델 사용',
       remove: '조립한 모델 삭제',
       note: '이 숫자에 대하여',
+      precision: (weightBits, activationBits) => `정밀도: 가중치 ${weightBits}비트, 활성값 ${activationBits}비트`,
+      precisionWhy: {
+        'one-template': '',
+        'no-shader-f16': '이 GPU에는 shader-f16이 없어서 32비트 버전을 받습니다.',
+        'shader-f16': '이 GPU에는 shader-f16이 있어서 16비트 버전을 받습니다.',
+        'kept-float32': '저장된 사본은 32비트 활성값입니다. 16비트 버전을 받으려면 삭제한 뒤 다시 조립하세요.',
+        stored: '',
+      },
+      storedF16NotHere:
+        '저장된 사본은 16비트로 계산하는데, 이 GPU는 WebGPU에서 그렇게 할 수 없습니다(shader-f16 없음). 그래서 CPU에서 아주 느리게 실행됩니다. 32비트 버전을 받으려면 삭제한 뒤 다시 조립하세요.',
     },
     problem: {
       heading: '이 설명은 쓸 수 없습니다.',
