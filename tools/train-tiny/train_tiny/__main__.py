@@ -1,4 +1,4 @@
-"""python -m train_tiny {train,judge,measure,samples} ... (run from tools/train-tiny, see ../README.md)."""
+"""python -m train_tiny {train,judge,judge-onnx,measure,ort-check,weights} ... (run from tools/train-tiny, see ../README.md)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def main(argv: list[str]) -> int:
     o.add_argument("--bundle", type=Path, required=True)
     o.add_argument("--weights", type=Path, required=True)
     o.add_argument("--judge", type=Path, required=True)
+    jo = sub.add_parser("judge-onnx", help="the fitted judge as one ONNX file (for the browser tests), checked on ground truth")
+    jo.add_argument("--judge", type=Path, required=True)
+    jo.add_argument("--out", type=Path, required=True, help=".onnx file to write")
     c = sub.add_parser("weights", help="EMA weights of a run's latest checkpoint as a diffusers-layout folder")
     c.add_argument("--run", type=Path, required=True)
     c.add_argument("--out", type=Path, required=True)
@@ -63,6 +66,13 @@ def main(argv: list[str]) -> int:
         from . import measure as Me
 
         print(json.dumps(Me.ort_check(a.bundle, a.weights, a.judge), indent=1))
+    elif a.cmd == "judge-onnx":
+        from . import judge as J
+
+        net = J.load(a.judge)
+        J.export_onnx(net, a.out)
+        print(f"{a.out}: {a.out.stat().st_size} bytes")
+        print(json.dumps(J.onnx_agreement(a.out, net)))
     elif a.cmd == "weights":
         from . import train as T
 

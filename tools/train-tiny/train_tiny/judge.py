@@ -103,3 +103,34 @@ def load(path: Path) -> JudgeNet:
     net = JudgeNet()
     net.load_state_dict(torch.load(path, weights_only=True))
     return net.eval()
+
+
+def export_onnx(net: JudgeNet, path: Path) -> None:
+    """The judge as one self-contained ONNX file (opset 17, weights inside) for onnxruntime-web: input `images`
+    [N, 3, 64, 64] float32 in [0, 1] (RGB, channels first), outputs `subject_logits` [N, 6] (W.SUBJECTS order) and
+    `params` [N, 3] (W.PARAMS order, each in [0, 1])."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    x = torch.zeros(2, 3, W.SIZE, W.SIZE)
+    torch.onnx.export(net.eval(), (x,), str(path), input_names=["images"], output_names=["subject_logits", "params"],
+                      dynamic_axes={"images": {0: "N"}, "subject_logits": {0: "N"}, "params": {0: "N"}},
+                      opset_version=17, dynamo=False)
+
+
+def onnx_agreement(path: Path, net: JudgeNet | None, seed: int = 2, n: int = 500) -> dict:
+    """The ONNX judge (onnxruntime, CPU) on `n` ground-truth pictures of other scenes than the fitted ones: its
+    subject accuracy and state errors against the truth, and (with `net`) its largest distance to the torch judge."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    images, subj, params = ground_truth(seed, n)
+    logits, p = sess.run(None, {"images": to_tensor(images).numpy()})
+    out = {"n": n, "subject": float((logits.argmax(1) == subj).mean()),
+           "mae": [float(v) for v in np.abs(p - params).mean(0)]}
+    if net is not None:
+        with torch.no_grad():
+            tl, tp = net(to_tensor(images))
+        out["max_diff_logits"] = float(np.abs(logits - tl.numpy()).max())
+        out["max_diff_params"] = float(np.abs(p - tp.numpy()).max())
+    return out
