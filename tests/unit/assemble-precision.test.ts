@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { SourceDescription } from '../../src/shared/assemble-api';
 import { transformerActivations, type BundleManifest } from '../../src/shared/manifest';
+import { assertTemplate, type Template } from '../../workers/assemble/layout';
 import { chooseTemplate, storedActivations } from '../../workers/assemble/precision';
 
 const fixture = (rel: string) => JSON.parse(readFileSync(new URL(`../fixtures/assemble/${rel}`, import.meta.url), 'utf8')) as unknown;
@@ -50,5 +51,35 @@ describe('the manifests say which', () => {
     expect(transformerActivations(f32)).toBe('float32');
     expect(storedActivations(filled)).toBe('float16');
     expect(storedActivations(undefined)).toBeUndefined();
+  });
+});
+
+describe('the shipped FLUX.1-schnell templates (public/models/flux1-schnell-q4 and -f16)', () => {
+  const shipped = (dir: string) =>
+    JSON.parse(readFileSync(new URL(`../../public/models/${dir}/template.json`, import.meta.url), 'utf8')) as unknown;
+  const f32 = shipped('flux1-schnell-q4');
+  const f16 = shipped('flux1-schnell-q4-f16');
+
+  it('are valid templates, and only the fp16 one marks its transformer float16', () => {
+    assertTemplate(f32, 'flux1-schnell-q4/template.json');
+    assertTemplate(f16, 'flux1-schnell-q4-f16/template.json');
+    expect([transformerActivations(f32.manifest), transformerActivations(f16.manifest)]).toEqual(['float32', 'float16']);
+  });
+
+  it('differ only in the transformer: its scales are float16 (half the bytes), everything else is the same', () => {
+    assertTemplate(f32, 'f32');
+    assertTemplate(f16, 'f16');
+    for (const c of ['clip', 't5', 'decoder'] as const) {
+      expect(f16.manifest.components[c]).toEqual(f32.manifest.components[c]);
+      expect(f16.layouts[c]).toEqual(f32.layouts[c]);
+    }
+    expect(f16.manifest.tokenizers).toEqual(f32.manifest.tokenizers);
+    const scales = (t: Template) => t.layouts.transformer.tensors.filter((e) => e.encoding === 'matmulnbits_scales');
+    expect(scales(f16).map((e) => [e.param, e.dtype, e.bytes])).toEqual(scales(f32).map((e) => [e.param, 'float16', e.bytes / 2]));
+    const others = (t: Template) =>
+      t.layouts.transformer.tensors
+        .filter((e) => e.encoding !== 'matmulnbits_scales')
+        .map(({ name, bytes, encoding }) => [name, bytes, encoding]);
+    expect(others(f16)).toEqual(others(f32));
   });
 });
