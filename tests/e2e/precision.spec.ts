@@ -248,3 +248,46 @@ test('the model card says which precision it assembles or holds, and why; a floa
   await open(page, 'assemble');
   ok(await page.evaluate(() => window.assembleTest.deleteBundle()));
 });
+
+test('the shipped FLUX.1-schnell templates plan through the assembler: fp16 with shader-f16, fp32 without, 0.74 GB apart', async ({
+  page,
+  baseURL,
+}) => {
+  const list = JSON.parse(read('public/models/sources.json').toString()) as { models: Record<string, unknown>[] };
+  const flux = structuredClone(list.models.find((m) => m.id === 'flux1-schnell-q4-public')) as unknown as SourceDescription;
+  // As public/models/sources.json will name it (resolved against the app, as sources.ts does).
+  flux.template = `${baseURL}/models/flux1-schnell-q4/template.json`;
+  flux.template_f16 = `${baseURL}/models/flux1-schnell-q4-f16/template.json`;
+  const stored = (dir: string) => {
+    const m = json<{ manifest: BundleManifest }>(`public/models/${dir}/template.json`).manifest;
+    const files = Object.values(m.components).flatMap((c) => [c.graph, ...c.external_data]);
+    return [...files, ...m.tokenizers.clip.files].reduce((n, f) => n + f.bytes, 0);
+  };
+  await open(page, 'assemble');
+  const plans: AssemblyPlan[] = [];
+  for (const shaderF16 of [true, false]) {
+    await page.evaluate((o) => (window.assembleTest.options = o), { shaderF16 });
+    plans.push(ok<AssemblyPlan>(await page.evaluate((s) => window.assembleTest.plan(s), flux)));
+  }
+  const [f16, f32] = plans as [AssemblyPlan, AssemblyPlan];
+  expect(f16).toMatchObject({
+    activations: 'float16',
+    activationsWhy: 'shader-f16',
+    precision: 'q4',
+    storedBytes: stored('flux1-schnell-q4-f16'),
+  });
+  expect(f32).toMatchObject({
+    activations: 'float32',
+    activationsWhy: 'no-shader-f16',
+    precision: 'q4',
+    storedBytes: stored('flux1-schnell-q4'),
+  });
+  console.log(`FLUX stored bytes: fp16 ${f16.storedBytes}, fp32 ${f32.storedBytes} (${f32.storedBytes - f16.storedBytes} less)`);
+  expect(f32.storedBytes - f16.storedBytes).toBeGreaterThan(0.7e9);
+  // The same public files to download; of the app's own files only the transformer graph differs.
+  const graph = (dir: string) =>
+    json<{ manifest: BundleManifest }>(`public/models/${dir}/template.json`).manifest.components.transformer.graph.bytes;
+  expect(f16.downloadBytes - f32.downloadBytes).toBe(graph('flux1-schnell-q4-f16') - graph('flux1-schnell-q4'));
+  // The same largest tensor (a 4-bit weight, not a scale): the preflight's GPU buffer check is unchanged.
+  expect(f16.largestTensorBytes).toBe(f32.largestTensorBytes);
+});
