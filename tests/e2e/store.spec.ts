@@ -163,6 +163,24 @@ test('a connection cut mid-file resumes with a Range request for the missing par
   expect(opened.files.find((f) => f.path === other.path)?.sha256).toBe(other.sha256);
 });
 
+test('a host whose file is longer than the manifest says is caught from its Content-Length, before the body is read', async ({ page }) => {
+  await harness(page);
+  const served = serve();
+  const bad = fileOf(served.bundle, 't5.onnx.data.0');
+  server.fault(bad.path, { extraBytes: 1000, times: 100 });
+  const error = failed(await download(page, served.url));
+  expect(error.name).toBe('IntegrityMismatch');
+  expect(error.message).toContain(`the host serves ${bad.bytes + 1000} bytes, the manifest says ${bad.bytes}`);
+  // Two tries (the integrity budget), each given up at the headers: not one byte of either body was read
+  // (before this check the app read both bodies whole, then found the extra bytes).
+  expect(fileRequests(served.name, bad.path)).toHaveLength(2);
+  const loaded = ((await page.evaluate(() => window.storeTest.events())) as GeneratorEvent[]).flatMap((e) =>
+    e.type === 'download' && e.file === bad.path ? [e.loaded] : [],
+  );
+  expect(Math.max(0, ...loaded)).toBe(0);
+  expect(failed(await page.evaluate((u) => window.storeTest.open(u), served.url)).name).toBe('ModelNotDownloaded');
+});
+
 test('corrupted bytes are caught, discarded and fetched again; a host that corrupts twice fails with IntegrityMismatch, no third download', async ({
   page,
 }) => {

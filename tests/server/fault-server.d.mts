@@ -35,6 +35,8 @@ export interface FaultRule {
   /** Answer 200 with the whole file even when a Range is asked for. */
   ignoreRange?: boolean;
   bytesPerSecond?: number;
+  /** Serve the file with this many bytes appended (its declared size grows with it). */
+  extraBytes?: number;
 }
 
 export interface LogEntry {
@@ -46,6 +48,8 @@ export interface LogEntry {
   start?: number;
   cut?: boolean;
   stalled?: boolean;
+  /** When the request arrived (Date.now()). */
+  at: number;
 }
 
 export interface ServerStats {

@@ -4,7 +4,8 @@
 //
 // Faults come from three places, first match wins: a rule added with `fault()` (in process) or
 // POST /_control/fault (out of process), or the request's query (?status=404&cutAfter=1000&corrupt=1
-// &ignoreRange=1&stallAfter=N&bytesPerSecond=N). GET /_control/stats reports what was served.
+// &ignoreRange=1&stallAfter=N&bytesPerSecond=N&extraBytes=N). GET /_control/stats reports what was served.
+// extraBytes serves the file with N bytes appended (a host whose file is longer than the manifest says).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -130,6 +131,7 @@ export async function startFaultServer({ port = 0 } = {}) {
   };
 
   const record = (entry) => {
+    entry.at = Date.now();
     if (log.length >= MAX_LOG) {
       log.shift();
       dropped++;
@@ -146,6 +148,7 @@ export async function startFaultServer({ port = 0 } = {}) {
       bytesPerSecond: int(query.get('bytesPerSecond')),
       corrupt: query.has('corrupt') ? [int(query.get('corrupt')) ?? -1] : undefined,
       ignoreRange: query.has('ignoreRange'),
+      extraBytes: int(query.get('extraBytes')),
     };
     const rule = rules.find((r) => path.endsWith(r.path) && r.times > 0);
     if (rule) {
@@ -203,6 +206,7 @@ export async function startFaultServer({ port = 0 } = {}) {
     if (!bundle) return fail(404);
     let data = rel === 'manifest.json' ? Buffer.from(JSON.stringify(bundle.manifest)) : bundle.files.get(rel);
     if (!data) return fail(404);
+    if (fault.extraBytes) data = Buffer.concat([data, Buffer.alloc(fault.extraBytes, 0x5a)]);
     const size = data.length;
     const range = fault.ignoreRange ? undefined : parseRange(req.headers.range, size);
     const headers = {

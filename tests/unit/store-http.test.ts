@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, parseContentRange, planResponse, rangeHeader, retryAfterMs } from '../../workers/store/http';
+import { backoffMs, declaredLength, parseContentRange, planResponse, rangeHeader, retryAfterMs } from '../../workers/store/http';
 
 describe('range requests', () => {
   it('asks for the rest of a file from the stored offset, and for the whole file from 0', () => {
@@ -38,6 +38,27 @@ describe('range requests', () => {
   it('trusts a 206 whose Content-Range the host did not expose to CORS', () => {
     expect(planResponse(206, null, 500, 1000)).toEqual({ kind: 'read', skip: 0 });
     expect(planResponse(206, null, 0, 1000).kind).toBe('fail');
+  });
+
+  it('reads the declared body length only where it counts the bytes the body delivers', () => {
+    expect(declaredLength('1000', null)).toBe(1000);
+    expect(declaredLength(' 42 ', 'identity')).toBe(42);
+    expect(declaredLength('1000', 'gzip')).toBeUndefined(); // counts the compressed bytes
+    expect(declaredLength(null, null)).toBeUndefined();
+    expect(declaredLength('12abc', null)).toBeUndefined();
+  });
+
+  it('catches a file of another size from the declared length before the body is read', () => {
+    expect(planResponse(200, null, 0, 1000, 1000)).toEqual({ kind: 'read', skip: 0 });
+    expect(planResponse(200, null, 0, 1000, 1100)).toEqual({ kind: 'size-mismatch', size: 1100 });
+    expect(planResponse(200, null, 500, 1000, 900)).toEqual({ kind: 'size-mismatch', size: 900 });
+    // A 206 whose Content-Range is hidden: more than the file has left means a longer file; fewer is a short range.
+    expect(planResponse(206, null, 500, 1000, 600)).toEqual({ kind: 'size-mismatch', size: 1100 });
+    expect(planResponse(206, null, 500, 1000, 200)).toEqual({ kind: 'read', skip: 0 });
+    expect(planResponse(206, 'bytes 500-999/1000', 500, 1000, 500)).toEqual({ kind: 'read', skip: 0 });
+    expect(planResponse(206, 'bytes 500-999/1000', 500, 1000, 900).kind).toBe('fail');
+    // Nothing declared (absent, or compressed): the body is read and its length checked as it arrives.
+    expect(planResponse(200, null, 0, 1000)).toEqual({ kind: 'read', skip: 0 });
   });
 
   it('names 404, retries 5xx/408/429, fails other statuses', () => {

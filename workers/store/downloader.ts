@@ -3,7 +3,7 @@
 import type { BundleFile } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
 import { ChunkAccumulator, chunksCover } from './chunks';
-import { backoffMs, planResponse, rangeHeader, retryAfterMs } from './http';
+import { backoffMs, declaredLength, planResponse, rangeHeader, retryAfterMs } from './http';
 import { formatBytes } from './progress';
 import { Sha256 } from './sha256';
 import { deleteContents, getChunkSizes, getFileRecords, putChunk, putFileRecord, type FileRecord } from './shard-store';
@@ -26,7 +26,7 @@ export interface FileDownloadContext {
 }
 
 /** The host answered a status worth retrying (408, 429, 5xx): it is there, but busy or failing. */
-class HostBusy extends Error {
+export class HostBusy extends Error {
   constructor(
     readonly status: number,
     reason: string,
@@ -43,6 +43,16 @@ interface Pass {
   wrongSize?: number;
 }
 
+/** A host that kept answering `busy.status` (408, 429, 5xx): told apart from a network that fails. */
+export function hostBusyError(url: string, busy: HostBusy, failures: number, doing: string, kept: string): AppError {
+  return new AppError(
+    'DownloadFailed',
+    `The model host ${new URL(url).host} answered ${busy.status} ${failures} times in a row while ${doing}` +
+      (busy.status === 429 ? ' (too many requests)' : '') +
+      `; ${kept}`,
+  );
+}
+
 export function abortError(): AppError {
   return new AppError('AbortError', 'The download was cancelled; what was stored is kept for the next try.');
 }
@@ -57,7 +67,8 @@ export function unreachable(url: string, error: unknown): AppError {
   return new AppError('DownloadFailed', `Could not reach the model host ${host} (${detail}). Check the address, or try again later.`);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** A pause that a cancel ends at once (with the AbortError). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(abortError());
     const timer = setTimeout(() => {
@@ -135,11 +146,12 @@ async function fetchRest(url: string, file: BundleFile, record: FileRecord, ctx:
     if (error instanceof AppError) throw error;
     if (++failures > ctx.networkRetries) {
       if (error instanceof HostBusy)
-        throw new AppError(
-          'DownloadFailed',
-          `The model host ${new URL(url).host} answered ${error.status} ${failures} times in a row while ${file.path} was fetched` +
-            (error.status === 429 ? ' (too many requests)' : '') +
-            `; ${formatBytes(pass.stored)} of ${formatBytes(file.bytes)} are stored. Try again later: the next download resumes there.`,
+        throw hostBusyError(
+          url,
+          error,
+          failures,
+          `${file.path} was fetched`,
+          `${formatBytes(pass.stored)} of ${formatBytes(file.bytes)} are stored. Try again later: the next download resumes there.`,
         );
       const broke = unreachable(url, error);
       if (broke.name === 'DownloadFailed' && pass.stored > 0) {
@@ -164,7 +176,8 @@ async function fetchRest(url: string, file: BundleFile, record: FileRecord, ctx:
       await retry(error);
       continue;
     }
-    const plan = planResponse(response.status, response.headers.get('Content-Range'), pass.stored, file.bytes);
+    const declared = declaredLength(response.headers.get('Content-Length'), response.headers.get('Content-Encoding'));
+    const plan = planResponse(response.status, response.headers.get('Content-Range'), pass.stored, file.bytes, declared);
     if (plan.kind !== 'read') void response.body?.cancel().catch(() => {});
     switch (plan.kind) {
       case 'not-found':
@@ -281,7 +294,10 @@ async function readBody(response: Response, skip: number, file: BundleFile, pass
  * open without sending (or promised more bytes than it sends) would otherwise hold the download forever.
  * The caller drops the connection; the retry asks for the rest with Range.
  */
-async function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<ReadableStreamReadResult<Uint8Array>> {
+export async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  ms: number,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stalled = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the host sent nothing for ${Math.round(ms / 1000)} s`)), ms);

@@ -28,18 +28,49 @@ export type ResponsePlan =
   | { kind: 'retry'; reason: string }
   | { kind: 'fail'; reason: string };
 
-export function planResponse(status: number, contentRange: string | null, offset: number, expectedBytes: number): ResponsePlan {
+/**
+ * The body length a response declares, when it is the length of the bytes the body will deliver:
+ * Content-Length counts the encoded bytes, so a compressed response (Content-Encoding other than
+ * identity) declares nothing usable. Undefined when absent or unreadable.
+ */
+export function declaredLength(contentLength: string | null, contentEncoding: string | null): number | undefined {
+  if (contentEncoding && contentEncoding.trim().toLowerCase() !== 'identity') return undefined;
+  const text = contentLength?.trim() ?? '';
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * `declared`: the body length the response declares (declaredLength), checked before the body is read,
+ * so a host that serves a file of another size costs a request, not a download.
+ */
+export function planResponse(
+  status: number,
+  contentRange: string | null,
+  offset: number,
+  expectedBytes: number,
+  declared?: number,
+): ResponsePlan {
   if (status === 404 || status === 410) return { kind: 'not-found' };
   if (status === 416) return { kind: 'restart', reason: `the host refused the range from byte ${offset} (416)` };
   if (status === 408 || status === 429 || (status >= 500 && status <= 599)) return { kind: 'retry', reason: `the host answered ${status}` };
-  if (status === 200) return { kind: 'read', skip: offset };
+  if (status === 200) {
+    if (declared !== undefined && declared !== expectedBytes) return { kind: 'size-mismatch', size: declared };
+    return { kind: 'read', skip: offset };
+  }
   if (status === 206) {
     const range = parseContentRange(contentRange);
     // Without a readable Content-Range (a host that does not expose it to CORS), trust the range asked for.
-    if (!range)
-      return offset > 0 ? { kind: 'read', skip: 0 } : { kind: 'fail', reason: 'the host sent part of a file that was asked for whole' };
+    if (!range) {
+      if (offset === 0) return { kind: 'fail', reason: 'the host sent part of a file that was asked for whole' };
+      // More bytes than the file has left: the host's file is longer than the manifest says.
+      if (declared !== undefined && offset + declared > expectedBytes) return { kind: 'size-mismatch', size: offset + declared };
+      return { kind: 'read', skip: 0 };
+    }
     if (range.total !== undefined && range.total !== expectedBytes) return { kind: 'size-mismatch', size: range.total };
     if (range.start !== offset) return { kind: 'restart', reason: `the host sent bytes from ${range.start}, not ${offset}` };
+    const length = range.end - range.start + 1;
+    if (declared !== undefined && declared !== length)
+      return { kind: 'fail', reason: `the host declared ${declared} bytes for a range of ${length}` };
     return { kind: 'read', skip: 0 };
   }
   return { kind: 'fail', reason: `the host answered ${status}` };
