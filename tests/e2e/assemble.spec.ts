@@ -342,6 +342,29 @@ test('no source is staged: storage while assembling stays under the bundle + 5 %
   expect(peak.usedBytes).toBeLessThanOrEqual(planned.storedBytes * 1.05);
 });
 
+test('a host that asks to wait (429, Retry-After) is waited for, and a stream that stalls is resumed where it stopped', async ({
+  page,
+}) => {
+  await harness(page);
+  await page.evaluate((o) => (window.assembleTest.options = o), { ...OPTIONS, stallMs: 300 });
+  const s = source(noHashes);
+  const clip = 'sources/clip.safetensors';
+  // The first request (the header's first bytes) is answered 429 with Retry-After: 1; then the two header
+  // reads go through and the stream of the rest stops sending after 20,000 bytes and holds the connection.
+  server.fault(clip, { status: 429, retryAfter: 1 });
+  server.fault(clip, { stallAfter: 20_000, times: 3 });
+  const result = ok<AssemblyResult>(await assemble(page, s));
+  const log = server.stats().log.filter((e) => e.path === `/b/tiny/${clip}`);
+  expect(log[0]!.status).toBe(429);
+  // Waited as asked (1 s), not the 20 ms backoff.
+  expect(log[1]!.at - log[0]!.at).toBeGreaterThanOrEqual(950);
+  const stalled = log.findIndex((e) => e.stalled);
+  expect(log[stalled]!.bytes).toBe(20_000);
+  // Resumed with Range at the first byte not received: nothing read twice.
+  expect(log[stalled + 1]!.range).toBe(`bytes=${log[stalled]!.start! + 20_000}-`);
+  await expectLikeExpected(page, result.manifestUrl);
+});
+
 test('a connection cut in the middle of a range read is retried; a quota too small stops before any write', async ({ page }) => {
   await harness(page);
   const s = source(noHashes);

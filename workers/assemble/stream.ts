@@ -1,9 +1,10 @@
 // Reading a source file over HTTP: its header by Range requests (kept, so those bytes are not asked
 // for again), then the rest in ONE sequential request from where the header (or a stopped run) ended.
 // A broken connection is resumed with Range at the byte it broke; every byte of the file is read once.
+// A host that asks to wait (Retry-After) is waited for; a body that stops sending is dropped and resumed.
 import { AppError } from '../../src/shared/errors';
-import { abortError, unreachable } from '../store/downloader';
-import { backoffMs, parseContentRange } from '../store/http';
+import { abortError, HostBusy, hostBusyError, readWithin, sleep, unreachable } from '../store/downloader';
+import { backoffMs, parseContentRange, retryAfterMs } from '../store/http';
 import type { ByteSource } from './gguf';
 
 export interface StreamOptions {
@@ -12,7 +13,11 @@ export interface StreamOptions {
   networkRetries: number;
   retryBaseMs: number;
   signal?: AbortSignal;
+  /** A body that sends nothing for this long is dropped and asked for again from where it stopped. */
+  stallMs?: number;
 }
+
+const STALL_MS = 30_000;
 
 /** Bytes served by the host, for the result's `downloadedBytes`. */
 export type Counter = { bytes: number };
@@ -29,7 +34,15 @@ function checkTotal(total: number | undefined, expected: number, label: string):
 }
 
 const retryable = (status: number) => status === 408 || status === 429 || status >= 500;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An answer worth another try: why, and how long the host asked to wait (Retry-After), if it said. */
+type Retry = { error: unknown; waitMs?: number };
+
+/** The pause before try `failures` + 1: the backoff, or longer where the host asked; a cancel ends it. */
+function pause(failures: number, retry: Retry, opts: StreamOptions): Promise<void> {
+  const ms = Math.max(backoffMs(failures, opts.retryBaseMs), retry.waitMs ?? 0);
+  return sleep(ms, opts.signal ?? new AbortController().signal);
+}
 
 /** A request for `url` from `offset` on (to `end`, or to its end), checked; the response to read, or an error to retry. */
 async function request(
@@ -39,7 +52,7 @@ async function request(
   size: number,
   label: string,
   opts: StreamOptions,
-): Promise<{ response?: Response; error?: unknown }> {
+): Promise<{ response: Response } | Retry> {
   let response: Response;
   try {
     response = await opts.fetch(url, {
@@ -74,12 +87,43 @@ async function request(
   }
   if (!retryable(response.status))
     throw new AppError('DownloadFailed', `${label}: the host answered ${response.status} for bytes from ${offset}.`);
-  return { error: new Error(`the host answered ${response.status}`) };
+  const waitMs = retryAfterMs(response.headers.get('Retry-After'));
+  return { error: new HostBusy(response.status, `the host answered ${response.status}`), ...(waitMs !== undefined ? { waitMs } : {}) };
 }
 
-function giveUp(url: string, label: string, error: unknown): AppError {
+function giveUp(url: string, label: string, error: unknown, failures: number): AppError {
+  if (error instanceof HostBusy)
+    return hostBusyError(
+      url,
+      error,
+      failures,
+      `${label} was read`,
+      'what is assembled so far is kept. Try again later: the next run resumes there.',
+    );
   const broke = unreachable(url, error);
   return new AppError(broke.name, `${broke.message} (reading ${label}; what is assembled so far is kept).`);
+}
+
+/** A whole (small) body, or an error when it stops sending for `stallMs`. */
+async function readAll(response: Response, stallMs: number): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(await response.arrayBuffer());
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  try {
+    for (;;) {
+      const { done, value } = await readWithin(reader, stallMs);
+      if (done) break;
+      parts.push(value);
+      length += value.length;
+    }
+  } finally {
+    void reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) bytes.set(part, (at += part.length) - part.length);
+  return bytes;
 }
 
 /** Range reads of a source file (its header), retried on broken connections. */
@@ -89,20 +133,19 @@ export function rangeSource(url: string, size: number, label: string, opts: Stre
     for (let failures = 0; ;) {
       if (opts.signal?.aborted) throw abortError();
       const answer = await request(url, offset, offset + length - 1, size, label, opts);
-      const response = answer.response;
-      let error = answer.error;
-      if (response) {
+      let retry: Retry;
+      if ('response' in answer) {
         try {
-          const bytes = new Uint8Array(await response.arrayBuffer());
+          const bytes = await readAll(answer.response, opts.stallMs ?? STALL_MS);
           counter.bytes += bytes.length;
           return bytes;
         } catch (e) {
           if (opts.signal?.aborted) throw abortError();
-          error = e;
+          retry = { error: e };
         }
-      }
-      if (++failures > opts.networkRetries) throw giveUp(url, label, error);
-      await sleep(backoffMs(failures, opts.retryBaseMs));
+      } else retry = answer;
+      if (++failures > opts.networkRetries) throw giveUp(url, label, retry.error, failures);
+      await pause(failures, retry, opts);
     }
   };
 }
@@ -146,14 +189,12 @@ export async function* streamSource(
   for (let failures = 0; pos < size;) {
     if (opts.signal?.aborted) throw abortError();
     const answer = await request(url, pos, undefined, size, label, opts);
-    const response = answer.response;
-    let error = answer.error;
-    const reader = response?.body?.getReader();
-    if (response && !reader) error = new Error('no response body');
+    let retry: Retry = 'response' in answer ? { error: new Error('no response body') } : answer;
+    const reader = 'response' in answer ? answer.response.body?.getReader() : undefined;
     if (reader) {
       try {
         for (;;) {
-          const { done, value } = await reader.read();
+          const { done, value } = await readWithin(reader, opts.stallMs ?? STALL_MS);
           if (done) break;
           if (pos + value.length > size)
             throw new AppError('BundleInvalid', `${label}: the host sends more than the described ${size} bytes.`);
@@ -162,18 +203,18 @@ export async function* streamSource(
           failures = 0; // bytes came: the retries count again from here
           yield value;
         }
-        if (pos < size) error = new Error(`the connection ended at byte ${pos} of ${size}`);
+        if (pos < size) retry = { error: new Error(`the connection ended at byte ${pos} of ${size}`) };
       } catch (e) {
         if (opts.signal?.aborted) throw abortError();
         if (e instanceof AppError) throw e;
-        error = e;
+        retry = { error: e };
       } finally {
         void reader.cancel().catch(() => {});
       }
     }
     if (pos >= size) return;
-    if (++failures > opts.networkRetries) throw giveUp(url, label, error);
-    await sleep(backoffMs(failures, opts.retryBaseMs));
+    if (++failures > opts.networkRetries) throw giveUp(url, label, retry.error, failures);
+    await pause(failures, retry, opts);
   }
 }
 
