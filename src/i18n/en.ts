@@ -1,6 +1,6 @@
 // Every English string of the UI. ko.ts has the same shape (checked by its type).
 import type { ErrorName } from '../shared/errors';
-import type { StageName } from '../shared/events';
+import type { StageName, WaitCause } from '../shared/events';
 import type { SourceProblem } from '../shared/sources';
 import type { PreflightReason } from '../shared/preflight';
 import type { JobInput } from '../shared/job';
@@ -120,6 +120,12 @@ export const en = {
     frameOf: (k: number, n: number, step: number, steps: number) => `Frame ${k} of ${n} (step ${step} of ${steps})`,
     downloadOf: (loaded: string, total: string, speed: string) => `${loaded} of ${total} at ${speed}/s`,
     eta: (time: string) => `about ${time} left`,
+    waiting: (cause: WaitCause, time: string) =>
+      cause === 'host-asked'
+        ? `waiting ${time}, as the host asked`
+        : cause === 'host-busy'
+          ? `the host is busy: trying again in ${time}`
+          : `the connection broke: trying again in ${time}`,
     cancelling: 'Stopping after the current step…',
     cancelled: (made: number) =>
       made === 0

@@ -1,4 +1,5 @@
 // Numbers into words for the UI (pure: unit-tested in node). Units come from the language's messages.
+import type { WaitCause } from '../shared/events';
 import type { Messages } from './en';
 
 /** 1234567 → "1.2 MB" (decimal units, as disks and downloads are sized). */
@@ -20,6 +21,18 @@ export function formatDuration(ms: number, units: Pick<Messages['units'], 'secon
   if (total < 60) return units.seconds(total);
   if (total < 3600) return units.minutes(Math.floor(total / 60), total % 60);
   return units.hours(Math.floor(total / 3600), Math.floor((total % 3600) / 60));
+}
+
+/**
+ * What follows a download's "x of y": the pause before the next try while there is one (so a host's
+ * 429 never reads "about 1 s left"), else the time left when known, else nothing.
+ */
+export function downloadTail(
+  t: Pick<Messages, 'progress' | 'units'>,
+  progress: { etaMs?: number; wait?: { cause: WaitCause; ms: number } },
+): string {
+  if (progress.wait) return ` · ${t.progress.waiting(progress.wait.cause, formatDuration(progress.wait.ms, t.units))}`;
+  return progress.etaMs !== undefined ? ` · ${t.progress.eta(formatDuration(progress.etaMs, t.units))}` : '';
 }
 
 /** A frame's scale with a real minus sign and two decimals: −1.75, 0.00, +1.75. */

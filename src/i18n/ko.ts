@@ -111,6 +111,12 @@ export const ko: Messages = {
     frameOf: (k, n, step, steps) => `프레임 ${n}개 중 ${k}번째 (${steps}단계 중 ${step}단계)`,
     downloadOf: (loaded, total, speed) => `${total} 중 ${loaded}, 초당 ${speed}`,
     eta: (time) => `약 ${time} 남음`,
+    waiting: (cause, time) =>
+      cause === 'host-asked'
+        ? `호스트의 요청대로 ${time} 기다리는 중`
+        : cause === 'host-busy'
+          ? `호스트가 바쁩니다: ${time} 뒤에 다시 시도합니다`
+          : `연결이 끊겼습니다: ${time} 뒤에 다시 시도합니다`,
     cancelling: '현재 단계가 끝나면 멈춥니다…',
     cancelled: (made) =>
       made === 0 ? '첫 프레임이 만들어지기 전에 취소되었습니다.' : `취소되었습니다. 지금까지 만든 프레임 ${made}개는 남겨 둡니다.`,

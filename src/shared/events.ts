@@ -1,16 +1,11 @@
 /** Worker → UI events. Numbers only: the UI writes the sentences (src/ui, i18n). */
 
-export type StageName =
-  | 'download'
-  | 'load'
-  | 'text'
-  | 'direction'
-  | 'denoise'
-  | 'decode'
-  | 'video'
-  | 'done';
+export type StageName = 'download' | 'load' | 'text' | 'direction' | 'denoise' | 'decode' | 'video' | 'done';
 
 export type Backend = 'webgpu' | 'wasm';
+
+/** Why a download pauses before its next try: the host said how long (Retry-After), it answered 408/429/5xx, or the connection broke. */
+export type WaitCause = 'host-asked' | 'host-busy' | 'connection';
 
 export type GeneratorEvent =
   | { type: 'stage'; stage: StageName }
@@ -25,6 +20,8 @@ export type GeneratorEvent =
   | { type: 'download'; file: string; loaded: number; total: number; bundleLoaded: number; bundleTotal: number; bytesPerSecond: number }
   /** Model store: a downloaded file checked against its sha256. `ok: false` discards it; it is fetched again while attempt < attempts. */
   | { type: 'verify'; file: string; ok: boolean; attempt: number; attempts: number }
+  /** A download pauses `ms` before trying `file` again; the next 'download' event ends the pause. */
+  | { type: 'wait'; file: string; ms: number; cause: WaitCause }
   | { type: 'warning'; code: string; detail?: string };
 
 export type EventSink = (event: GeneratorEvent) => void;

@@ -370,7 +370,8 @@ export class Models {
   }
 
   #onEvent(job: JobId, event: GeneratorEvent): void {
-    if (job !== this.#downloadJob || event.type !== 'download') return;
-    this.progress = downloadProgress(event, this.#eta, performance.now());
+    if (job !== this.#downloadJob) return;
+    if (event.type === 'wait' && this.progress) this.progress = { ...this.progress, wait: { cause: event.cause, ms: event.ms } };
+    if (event.type === 'download') this.progress = downloadProgress(event, this.#eta, performance.now());
   }
 }

@@ -1,7 +1,7 @@
 // Small pure pieces behind the progress and frame views (unit-tested in node).
 import type { DeviceReport, BundleInfo } from '../shared/api';
 import { bundleFiles } from '../shared/manifest';
-import type { GeneratorEvent } from '../shared/events';
+import type { GeneratorEvent, WaitCause } from '../shared/events';
 
 /**
  * Time left for work measured in units (steps, bytes), from the average rate since the first
@@ -33,6 +33,8 @@ export interface DownloadProgress {
   bytesPerSecond: number;
   file: string;
   etaMs?: number;
+  /** A pause before the next try (a 'wait' event), until bytes flow again. */
+  wait?: { cause: WaitCause; ms: number };
 }
 
 /** The panel's progress from a 'download' event: the store's own rate when it has one, else the estimator's. */

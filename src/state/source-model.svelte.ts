@@ -121,7 +121,8 @@ export class SourceModel {
   }
 
   #onEvent(job: JobId, event: GeneratorEvent): void {
-    if (job !== this.#job || event.type !== 'download') return;
-    this.progress = downloadProgress(event, this.#eta, performance.now());
+    if (job !== this.#job) return;
+    if (event.type === 'wait' && this.progress) this.progress = { ...this.progress, wait: { cause: event.cause, ms: event.ms } };
+    if (event.type === 'download') this.progress = downloadProgress(event, this.#eta, performance.now());
   }
 }

@@ -330,6 +330,12 @@ test('a host answering 429 with Retry-After is waited for as asked; one that kee
   // Two pauses of the 1 s the host asked for (the store's own backoff here starts at 20 ms).
   expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
   expect(fileRequests(first.name, shard.path).map((e) => e.status)).toEqual([429, 429, 200]);
+  // The progress line is told why it pauses and for how long (it says so instead of a time left).
+  const waits = ((await page.evaluate(() => window.storeTest.events())) as GeneratorEvent[]).filter((e) => e.type === 'wait');
+  expect(waits).toEqual([
+    { type: 'wait', file: shard.path, ms: 1000, cause: 'host-asked' },
+    { type: 'wait', file: shard.path, ms: 1000, cause: 'host-asked' },
+  ]);
 
   const second = serve();
   const busy = fileOf(second.bundle, 'clip.onnx.data.0');

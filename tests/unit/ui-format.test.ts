@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatScale } from '../../src/i18n/format';
+import { downloadTail, formatBytes, formatDuration, formatScale } from '../../src/i18n/format';
 import { en } from '../../src/i18n/en';
 import { ko } from '../../src/i18n/ko';
 import { initialLang, MESSAGES } from '../../src/i18n/lang';
@@ -70,5 +70,16 @@ describe('file names', () => {
   it('video extension follows the MIME type', () => {
     expect(videoExtension('video/mp4; codecs="avc1.42001f"')).toBe('mp4');
     expect(videoExtension('video/webm; codecs="vp09"')).toBe('webm');
+  });
+});
+
+describe("a download's progress tail", () => {
+  it('says why it pauses and for how long, instead of a time left; the time left otherwise', () => {
+    expect(downloadTail(en, { etaMs: 1000, wait: { cause: 'host-asked', ms: 12_000 } })).toBe(' · waiting 12 s, as the host asked');
+    expect(downloadTail(en, { wait: { cause: 'host-busy', ms: 2000 } })).toBe(' · the host is busy: trying again in 2 s');
+    expect(downloadTail(en, { wait: { cause: 'connection', ms: 500 } })).toBe(' · the connection broke: trying again in 1 s');
+    expect(downloadTail(en, { etaMs: 61_000 })).toBe(` · ${en.progress.eta(formatDuration(61_000, en.units))}`);
+    expect(downloadTail(en, {})).toBe('');
+    expect(downloadTail(ko, { wait: { cause: 'host-asked', ms: 3000 } })).toContain('3');
   });
 });

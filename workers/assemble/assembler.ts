@@ -45,7 +45,7 @@ import { assertTemplate, planComponent, type PlannedEntry, type SourceTensor, ty
 import { chooseTemplate, deviceHasShaderF16, storedActivations, type TemplateChoice } from './precision';
 import { readSafetensors } from './safetensors';
 import { resumeOffset, runSourcePass, type ShardTask } from './source-pass';
-import { keepPrefix, rangeSource, type Counter } from './stream';
+import { keepPrefix, rangeSource, type Counter, type StreamOptions } from './stream';
 
 /** Bumped when the assembler would write different bytes for the same template and sources. */
 const ASSEMBLER_VERSION = 1;
@@ -81,7 +81,7 @@ const DEFAULTS = {
   integrityAttempts: STORE_DEFAULTS.integrityAttempts,
   stallMs: STORE_DEFAULTS.stallMs,
 };
-type Options = typeof DEFAULTS & { fetch: typeof fetch; signal?: AbortSignal; shaderF16?: boolean };
+type Options = typeof DEFAULTS & { fetch: typeof fetch; signal?: AbortSignal; shaderF16?: boolean; onWait?: StreamOptions['onWait'] };
 
 const absolute = (url: string) => new URL(url, self.location.href).href;
 const fileName = (url: string) => decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
@@ -445,7 +445,13 @@ async function assembleLocked(source: SourceDescription, onEvent: EventSink, opt
   const started = performance.now();
   const emit = safeSink(onEvent);
   const job = claimBundle(source.id, options.signal);
-  const opts: Options = { ...DEFAULTS, ...options, fetch: options.fetch ?? fetch.bind(globalThis), signal: job.signal };
+  const opts: Options = {
+    ...DEFAULTS,
+    ...options,
+    fetch: options.fetch ?? fetch.bind(globalThis),
+    signal: job.signal,
+    onWait: (file, ms, cause) => emit({ type: 'wait', file, ms, cause }),
+  };
   const counter = { bytes: 0 };
   try {
     const manifestUrl = assembledManifestUrl(source.id);
@@ -576,6 +582,7 @@ async function assembleLocked(source: SourceDescription, onEvent: EventSink, opt
           last = bytes;
         },
         onVerify: (f, ok, attempt) => emit({ type: 'verify', file: f.path, ok, attempt, attempts: opts.integrityAttempts }),
+        onWait: (f, ms, cause) => emit({ type: 'wait', file: f.path, ms, cause }),
       });
     }
 

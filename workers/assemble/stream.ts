@@ -3,7 +3,8 @@
 // A broken connection is resumed with Range at the byte it broke; every byte of the file is read once.
 // A host that asks to wait (Retry-After) is waited for; a body that stops sending is dropped and resumed.
 import { AppError } from '../../src/shared/errors';
-import { abortError, HostBusy, hostBusyError, readWithin, sleep, unreachable } from '../store/downloader';
+import type { WaitCause } from '../../src/shared/events';
+import { abortError, HostBusy, hostBusyError, readWithin, sleep, unreachable, waitCause } from '../store/downloader';
 import { backoffMs, parseContentRange, retryAfterMs } from '../store/http';
 import type { ByteSource } from './gguf';
 
@@ -15,6 +16,8 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** A body that sends nothing for this long is dropped and asked for again from where it stopped. */
   stallMs?: number;
+  /** Before a pause of `ms` and another try at the file `label`. */
+  onWait?: (label: string, ms: number, cause: WaitCause) => void;
 }
 
 const STALL_MS = 30_000;
@@ -39,8 +42,9 @@ const retryable = (status: number) => status === 408 || status === 429 || status
 type Retry = { error: unknown; waitMs?: number };
 
 /** The pause before try `failures` + 1: the backoff, or longer where the host asked; a cancel ends it. */
-function pause(failures: number, retry: Retry, opts: StreamOptions): Promise<void> {
+function pause(failures: number, retry: Retry, label: string, opts: StreamOptions): Promise<void> {
   const ms = Math.max(backoffMs(failures, opts.retryBaseMs), retry.waitMs ?? 0);
+  opts.onWait?.(label, ms, waitCause(retry.error, retry.waitMs));
   return sleep(ms, opts.signal ?? new AbortController().signal);
 }
 
@@ -145,7 +149,7 @@ export function rangeSource(url: string, size: number, label: string, opts: Stre
         }
       } else retry = answer;
       if (++failures > opts.networkRetries) throw giveUp(url, label, retry.error, failures);
-      await pause(failures, retry, opts);
+      await pause(failures, retry, label, opts);
     }
   };
 }
@@ -214,7 +218,7 @@ export async function* streamSource(
     }
     if (pos >= size) return;
     if (++failures > opts.networkRetries) throw giveUp(url, label, retry.error, failures);
-    await pause(failures, retry, opts);
+    await pause(failures, retry, label, opts);
   }
 }
 

@@ -400,6 +400,7 @@ async function downloadFiles(
             signal: stop.signal,
             onBytes: (f, bytes) => report(f, bytes, bytes === 0),
             onVerify: (f, ok, attempt) => emit({ type: 'verify', file: f.path, ok, attempt, attempts: opts.integrityAttempts }),
+            onWait: (f, ms, cause) => emit({ type: 'wait', file: f.path, ms, cause }),
           }),
         );
         fetched += bytes;

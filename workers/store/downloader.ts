@@ -1,5 +1,6 @@
 // One file of a bundle from its URL into the store: streamed, in bounded chunks, resumed with Range
 // where it stopped, hashed as it goes, and marked complete only when its sha256 matches.
+import type { WaitCause } from '../../src/shared/events';
 import type { BundleFile } from '../../src/shared/manifest';
 import { AppError } from '../../src/shared/errors';
 import { ChunkAccumulator, chunksCover } from './chunks';
@@ -23,6 +24,8 @@ export interface FileDownloadContext {
   /** The file's bytes received so far (stored, or held for the next chunk); drops to 0 when a file is discarded. */
   onBytes(file: BundleFile, received: number): void;
   onVerify(file: BundleFile, ok: boolean, attempt: number): void;
+  /** Before a pause of `ms` and another try. */
+  onWait?(file: BundleFile, ms: number, cause: WaitCause): void;
 }
 
 /** The host answered a status worth retrying (408, 429, 5xx): it is there, but busy or failing. */
@@ -41,6 +44,12 @@ interface Pass {
   stored: number;
   /** Bytes the host sent beyond what the manifest says, or another size it declared. */
   wrongSize?: number;
+}
+
+/** What a pause before another try is for, as the progress line says it. */
+export function waitCause(error: unknown, askedMs?: number): WaitCause {
+  if (askedMs !== undefined) return 'host-asked';
+  return error instanceof HostBusy ? 'host-busy' : 'connection';
 }
 
 /** A host that kept answering `busy.status` (408, 429, 5xx): told apart from a network that fails. */
@@ -162,7 +171,9 @@ async function fetchRest(url: string, file: BundleFile, record: FileRecord, ctx:
       }
       throw broke;
     }
-    await sleep(Math.max(backoffMs(failures, ctx.retryBaseMs), askedMs ?? 0), ctx.signal);
+    const ms = Math.max(backoffMs(failures, ctx.retryBaseMs), askedMs ?? 0);
+    ctx.onWait?.(file, ms, waitCause(error, askedMs));
+    await sleep(ms, ctx.signal);
   };
 
   // An empty file needs no request: its (empty) hash is checked as it is.
