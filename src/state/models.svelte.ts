@@ -7,6 +7,7 @@ import type { DownloadPlan, StorageEstimate, StorageReport, StoredBundle } from 
 import { preflight, type MachineFacts, type Preflight } from '../shared/preflight';
 import { BUILT_IN_BUNDLE } from '../shared/models';
 import { AppError, isAbort } from '../shared/errors';
+import { isAssembledUrl } from '../shared/assemble-api';
 import { absoluteUrl, parseModelList, parsePasted, parseSource, SourceError, type ModelEntry } from '../shared/sources';
 import { deviceVerdict, downloadProgress, EtaEstimator, type DeviceVerdict, type DownloadProgress } from './progress-math';
 
@@ -100,6 +101,20 @@ export class Models {
       storeBytes: toStore,
     };
     return preflight(needs, { ...this.machineFacts(plan?.estimate), persisted: plan?.persisted ?? this.storage?.persisted });
+  });
+  /**
+   * Bundles this device holds that were added by address (not the built-in one, not the list's, not one
+   * assembled here), besides the one checked now: after a reload they are offered again, so a download
+   * that stopped resumes where it stopped and a stored one can be used, without typing the address again.
+   */
+  readonly rememberedBundles: StoredBundle[] = $derived.by(() => {
+    const listed = [
+      absoluteUrl(BUILT_IN_BUNDLE.manifestUrl, location.href),
+      ...this.entries.flatMap((e) => (e.kind === 'bundle' ? [e.manifestUrl] : [])),
+    ];
+    return (this.storage?.bundles ?? []).filter(
+      (b) => !listed.includes(b.manifestUrl) && !isAssembledUrl(b.manifestUrl) && !(this.custom && b.id === this.custom.manifest.id),
+    );
   });
   /** The checked bundle as the store holds it, if it does. */
   readonly stored = $derived(this.storage?.bundles.find((b) => this.custom && b.id === this.custom.manifest.id) ?? null);

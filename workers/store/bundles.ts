@@ -17,7 +17,7 @@ import * as db from './shard-store';
 export interface StoreOptions {
   /** Injectable for tests; the browser's fetch otherwise. */
   fetch?: typeof fetch;
-  /** Largest chunk record (default 16 MiB). */
+  /** Largest chunk record (default 4 MiB): what a reload or a crash can lose of a file in flight. */
   chunkBytes?: number;
   /** Files downloaded at once (default 3). */
   concurrency?: number;
@@ -41,7 +41,7 @@ export interface StoreOptions {
 }
 
 export const DEFAULTS = {
-  chunkBytes: 16 * 1024 * 1024,
+  chunkBytes: 4 * 1024 * 1024,
   concurrency: 3,
   integrityAttempts: 2,
   networkRetries: 4,
