@@ -166,9 +166,9 @@ export const en = {
   },
   model: {
     heading: 'Model',
-    builtIn: 'Built-in tiny model (works offline)',
+    builtIn: 'Built-in world model (works offline)',
     builtInNote:
-      'Nothing to download: it ships with the app. Its random weights make abstract colour fields, not pictures; it is here to show and test the whole pipeline.',
+      'Nothing to download: it ships with the app. A small model of the FLUX.1-schnell architecture that this project trained on drawn shapes, to show how the app works offline. It knows six things (a tomato, a house, a tree, a car, a fish, a flower) at 64×64 pixels and three changes (fresh to rotten, summer to winter, day to night), and nothing else: try the examples.',
     reading: 'Reading the built-in model…',
     facts: (size: string, precision: string, version: string) => `${size} · ${precision} · version ${version}`,
     licence: (licence: string) => `Licence: ${licence}`,

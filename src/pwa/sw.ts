@@ -1,5 +1,5 @@
 // The service worker: precaches the app shell (the built files, onnxruntime-web's wasm and the built-in
-// tiny model bundle) in one versioned cache, serves them offline, and adds the cross-origin isolation
+// world model bundle) in one versioned cache, serves them offline, and adds the cross-origin isolation
 // headers to what it serves (the coi-serviceworker approach), so that ORT can use threaded wasm on hosts
 // that cannot set COOP/COEP themselves.
 //

@@ -74,7 +74,7 @@ function isPrecached(file: string, builtInModels: readonly string[]): boolean {
 
 export function pwaPlugin(options: PwaPluginOptions): Plugin {
   // The model list too, so that a model assembled earlier can be chosen offline.
-  const builtInModels = options.builtInModels ?? ['models/tiny/', 'models/sources.json'];
+  const builtInModels = options.builtInModels ?? ['models/world/', 'models/sources.json'];
   const csp = contentSecurityPolicy(options.modelHosts);
   let config: ResolvedConfig;
 

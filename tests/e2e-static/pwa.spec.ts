@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { FIRST_VERSION, ISOLATED_URL, NEXT_VERSION, PLAIN_URL } from './setup';
 import { CHROMIUM_ARGS } from '../../playwright.config';
 
-/** A small job for the built-in tiny bundle, set through the shareable-link query. */
+/** A small job for the built-in world bundle, set through the shareable-link query. */
 const SMALL_JOB = '?frames=3&iterations=2&steps=1&t5=256&seed=7';
 const CACHE_PREFIX = 'time-stream-shell:';
 
@@ -128,7 +128,7 @@ test('first visit precaches the shell, wasm and built-in bundle; a reload with t
   expect(response?.headers()['content-security-policy']).toContain(meta!);
   await expect(page.locator('meta[name="time-stream-version"]')).toHaveAttribute('content', FIRST_VERSION);
 
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
   await expect(page.getByTestId('pwa-offline-ready')).toContainText('Ready to work offline');
   expect(await isolated(page)).toBe(true);
   await expect.poll(() => controlled(page)).toBe(true);
@@ -147,10 +147,12 @@ test('first visit precaches the shell, wasm and built-in bundle; a reload with t
   );
   expect(cached.paths.some((path) => /^\/time-stream\/assets\/ort-wasm.*\.wasm$/.test(path))).toBe(true);
   expect(cached.paths.some((path) => /^\/time-stream\/assets\/generator\.worker-.*\.js$/.test(path))).toBe(true);
-  const bundleFiles = readdirSync('dist/models/tiny', { recursive: true, withFileTypes: true })
+  const bundleFiles = readdirSync('dist/models/world', { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry) => `/time-stream/${`${entry.parentPath}/${entry.name}`.replace(/^dist\//, '')}`);
   expect(cached.paths).toEqual(expect.arrayContaining(bundleFiles));
+  // Only the built-in bundle: the listed random tiny bundle (a test model) is read from the network.
+  expect(cached.paths.filter((path) => path.startsWith('/time-stream/models/tiny'))).toEqual([]);
   expect(cached.paths.filter((path) => path.endsWith('sw.js') || path.endsWith('.map'))).toEqual([]);
 
   // A same-origin file outside the precache (another bundle, say) is left to the network every time.
@@ -168,7 +170,7 @@ test('first visit precaches the shell, wasm and built-in bundle; a reload with t
   await control(ISOLATED_URL, 'offline?on=1');
   await context.setOffline(true);
   await page.reload();
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
   expect(await isolated(page)).toBe(true);
   await generate(page, 3);
   await context.setOffline(false);
@@ -191,7 +193,7 @@ test('on a host without COOP/COEP the service worker makes the page cross-origin
   const response = await page.goto(PLAIN_URL + SMALL_JOB);
   expect(response?.headers()['cross-origin-embedder-policy']).toBeUndefined();
   await expect.poll(() => isolated(page), { timeout: 30_000 }).toBe(true);
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
   // The first install is announced after that reload.
   await expect(page.getByTestId('pwa-offline-ready')).toBeVisible();
   expect(navigations).toBe(2);
@@ -207,7 +209,7 @@ test('on a host without COOP/COEP the service worker makes the page cross-origin
 
   // Later visits are isolated from the start: no second reload.
   await page.reload();
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
   expect(await isolated(page)).toBe(true);
   await page.waitForTimeout(500);
   expect(navigations).toBe(3);
@@ -222,7 +224,7 @@ test('without isolation (no service worker, no COOP/COEP) the app falls back to 
   const session = await watchSession(context, PLAIN_URL);
   const page = await context.newPage();
   await page.goto(PLAIN_URL + SMALL_JOB);
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
   expect(await isolated(page)).toBe(false);
   await expect.poll(() => page.workers().some((w) => w.url().includes('generator.worker'))).toBe(true);
   const worker = page.workers().find((w) => w.url().includes('generator.worker'))!;
@@ -236,7 +238,7 @@ test('without isolation (no service worker, no COOP/COEP) the app falls back to 
 test('a new deploy is announced; "Reload" switches to it, downloading only what changed', async ({ context, page }) => {
   const session = await watchSession(context, ISOLATED_URL);
   await page.goto(ISOLATED_URL);
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
   await expect.poll(() => controlled(page)).toBe(true);
   await expect(page.locator('meta[name="time-stream-version"]')).toHaveAttribute('content', FIRST_VERSION);
 
@@ -256,7 +258,7 @@ test('a new deploy is announced; "Reload" switches to it, downloading only what 
 
   await Promise.all([page.waitForEvent('framenavigated'), prompt.getByRole('button', { name: 'Reload' }).click()]);
   await expect(page.locator('meta[name="time-stream-version"]')).toHaveAttribute('content', NEXT_VERSION);
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
   // Activation deleted the old version's cache.
   const cached = await ourCaches(page);
   expect(cached.names).toHaveLength(1);

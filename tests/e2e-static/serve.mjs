@@ -26,8 +26,8 @@ function viteBuild(outDir, version) {
   if (result.status !== 0) throw new Error(`vite build into ${outDir} failed (${result.status})`);
 }
 
-if (!existsSync('public/models/tiny/manifest.json')) {
-  throw new Error('public/models/tiny/manifest.json is missing: build the built-in bundle first (npm run export:tiny)');
+if (!existsSync('public/models/world/manifest.json')) {
+  throw new Error('public/models/world/manifest.json is missing: the built-in bundle is committed (see the README, "Models")');
 }
 const skip = process.env.STATIC_SKIP_BUILD === '1' && existsSync('dist/sw.js') && existsSync(join(NEXT_DEPLOY_DIR, 'sw.js'));
 if (!skip) {

@@ -13,7 +13,7 @@ const FLUX = LIST.models.find((m) => m.id === 'flux1-schnell-q4-public') as Reco
 
 async function openApp(page: Page) {
   await page.goto('/');
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
 }
 
 async function paste(page: Page, text: string) {
@@ -153,7 +153,7 @@ test('a source description by URL: licence, assemble from GGUF/safetensors files
   // The run reads the assembled bundle from the store: no file of the built-in bundle is fetched.
   const builtIn: string[] = [];
   page.on('request', (request) => {
-    if (/\/models\/tiny\/.+\.(onnx|data\.\d+)$/.test(new URL(request.url()).pathname)) builtIn.push(request.url());
+    if (/\/models\/world\/.+\.(onnx|data\.\d+)$/.test(new URL(request.url()).pathname)) builtIn.push(request.url());
   });
   await page.getByTestId('advanced').locator('summary').click();
   await page.locator('#frames').fill('3');
@@ -187,7 +187,7 @@ test('a source description by URL: licence, assemble from GGUF/safetensors files
   await expect(again.getByTestId('source-done')).toHaveCount(0);
   await expect(again.getByRole('button', { name: 'Fetch and assemble' })).toBeDisabled();
   await expect(page.getByRole('region', { name: 'Model' }).locator('.title .badge')).toHaveText('In use');
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
 });
 
 test('an assembly can be cancelled: not an error, nothing committed, it can start again', async ({ page, baseURL }) => {

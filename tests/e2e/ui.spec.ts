@@ -24,7 +24,7 @@ async function downloadOf(page: Page, click: () => Promise<void>): Promise<Downl
 async function openApp(page: Page, query = '') {
   await page.goto(`/${query}`);
   // The form follows the loaded model's sizes, so wait until the worker has read it.
-  await expect(page.getByTestId('model-info')).toContainText('tiny', { ignoreCase: true });
+  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
 }
 
 async function openAdvanced(page: Page) {
@@ -572,7 +572,7 @@ test('cancel during denoising before any frame: no frame "still rendering", no f
 test('an error before the first frame leaves no empty placeholders and says what happened', async ({ page }) => {
   test.setTimeout(300_000);
   await openApp(page);
-  await page.route('**/models/tiny/transformer.onnx.data.0', (route) => route.abort('connectionrefused'));
+  await page.route('**/models/world/transformer.onnx.data.0', (route) => route.abort('connectionrefused'));
   await startSlowJob(page);
   await expect(page.getByTestId('error')).toBeVisible({ timeout: 240_000 });
   await expect(page.getByTestId('progress')).toHaveAttribute('data-status', 'error');

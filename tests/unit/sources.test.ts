@@ -12,7 +12,8 @@ import {
 } from '../../src/shared/sources';
 
 const BASE = 'https://app.example/time-stream/';
-const BUILT_IN = `${BASE}models/tiny/manifest.json`;
+const BUILT_IN = `${BASE}models/world/manifest.json`;
+const TINY = `${BASE}models/tiny/manifest.json`;
 const LIST_TEXT = readFileSync(new URL('../../public/models/sources.json', import.meta.url), 'utf8');
 
 /** A fresh deep copy of the shipped list's FLUX entry, to break one field at a time. */
@@ -36,11 +37,12 @@ function problem(run: () => unknown): SourceError {
 describe('the shipped model list (public/models/sources.json)', () => {
   const list = parseModelList(LIST_TEXT, BASE, BUILT_IN);
 
-  it('lists the built-in bundle and recognises it, then the FLUX source', () => {
-    expect(list.models.map((m) => m.kind)).toEqual(['bundle', 'source']);
-    const [tiny, flux] = list.models;
-    expect(tiny).toMatchObject({ kind: 'bundle', manifestUrl: BUILT_IN, builtIn: true });
+  it('lists the built-in world bundle first and recognises it, then the FLUX source, then the random tiny bundle', () => {
+    expect(list.models.map((m) => m.kind)).toEqual(['bundle', 'source', 'bundle']);
+    const [world, flux, tiny] = list.models;
+    expect(world).toMatchObject({ kind: 'bundle', id: 'tiny-world-flux-schnell', manifestUrl: BUILT_IN, builtIn: true });
     expect(flux).toMatchObject({ kind: 'source', id: 'flux1-schnell-q4-public', displayName: 'FLUX.1-schnell (4-bit, from public files)' });
+    expect(tiny).toMatchObject({ kind: 'bundle', id: 'tiny-random-flux-schnell', manifestUrl: TINY, builtIn: false });
   });
 
   it('gives the exact public files, resolves the template against the app, and sums the download', () => {
@@ -74,24 +76,24 @@ describe('model list problems are named', () => {
     ['another format', (l) => (l.format = 'something-else'), 'format', 'format'],
     ['an unknown version', (l) => (l.format_version = 2), 'version', 'format_version'],
     ['no models', (l) => delete (l as Partial<typeof l>).models, 'missing', 'models'],
-    ['an entry of no known kind', (l) => l.models.push({ kind: 'zip', id: 'x' }), 'entry', 'models[2]'],
+    ['an entry of no known kind', (l) => l.models.push({ kind: 'zip', id: 'x' }), 'entry', 'models[3]'],
     [
       'a bundle link without a URL',
       (l) => l.models.push({ kind: 'bundle', id: 'b', display_name: 'B' }),
       'missing',
-      'models[2].manifest_url',
+      'models[3].manifest_url',
     ],
     [
       'a bundle link to ftp',
       (l) => l.models.push({ kind: 'bundle', id: 'b', display_name: 'B', manifest_url: 'ftp://x/m.json' }),
       'url',
-      'models[2].manifest_url',
+      'models[3].manifest_url',
     ],
     [
       'the same id twice',
       (l) => l.models.push({ kind: 'bundle', id: 'tiny-random-flux-schnell', display_name: 'B', manifest_url: 'b.json' }),
       'duplicate',
-      'models[2].id',
+      'models[3].id',
     ],
   ])('%s', (_name, breakIt, expected, at) => {
     const l = list();
@@ -167,7 +169,7 @@ describe('the paste field', () => {
       kind: 'url',
       url: 'https://models.example/flux/manifest.json',
     });
-    expect(parsePasted('models/tiny/manifest.json', BASE)).toEqual({ kind: 'url', url: BUILT_IN });
+    expect(parsePasted('models/tiny/manifest.json', BASE)).toEqual({ kind: 'url', url: TINY });
   });
 
   it('takes a source description as JSON', () => {
