@@ -286,10 +286,12 @@ test('a shared URL restores the form and starts nothing', async ({ page, context
   await expect(fresh.locator('#state2')).toHaveValue('2080s');
   await expect(fresh.locator('#prompt')).toHaveValue('a kitchen');
 
-  // An example fills the form (and the address).
-  await fresh.getByRole('button', { name: /a dog in the park, winter to summer/ }).click();
-  await expect(fresh.locator('#prompt')).toHaveValue('a dog in the park');
-  await expect(fresh.locator('#strength')).toHaveValue('1.5');
+  // An example (the built-in world model's) fills the form (and the address).
+  await fresh.getByRole('button', { name: /a house, summer to winter/ }).click();
+  await expect(fresh.locator('#prompt')).toHaveValue('a house');
+  await expect(fresh.locator('#state1')).toHaveValue('summer');
+  await expect(fresh.locator('#strength')).toHaveValue('2');
+  await expect.poll(() => new URL(fresh.url()).searchParams.get('to')).toBe('winter');
 });
 
 test('a bundle URL shows its size before download, downloads into the store, is used and deleted', async ({ page, baseURL }) => {

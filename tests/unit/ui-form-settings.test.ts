@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import {
   DEFAULT_SETTINGS,
   checkAll,
@@ -7,8 +8,9 @@ import {
   sizeOptions,
   type FormSettings,
 } from '../../src/state/form-settings';
-import { EXAMPLES } from '../../src/state/examples';
+import { EXAMPLES, WORLD_EXAMPLES, WORLD_MODEL_ID, examplesFor } from '../../src/state/examples';
 import { LIMITS, validateRequest } from '../../src/shared/request';
+import type { BundleManifest } from '../../src/shared/manifest';
 
 const tiny = { min: 32, max: 256 };
 
@@ -147,5 +149,25 @@ describe('examples', () => {
   });
   it('start with the original Space’s three', () => {
     expect(EXAMPLES.slice(0, 3).map((e) => e.prompt)).toEqual(['a dog in the park', 'a house', 'a tomato']);
+  });
+  it('for the built-in world model are valid, within its size limits, and only its subjects and states', () => {
+    const manifest = JSON.parse(readFileSync('public/models/world/manifest.json', 'utf8')) as BundleManifest;
+    expect(manifest.id).toBe(WORLD_MODEL_ID);
+    const limits = { min: manifest.limits!.min_size, max: manifest.limits!.max_size };
+    const size = { width: manifest.defaults.width, height: manifest.defaults.height };
+    for (const example of WORLD_EXAMPLES) {
+      expect(() => validateRequest({ ...DEFAULT_SETTINGS, ...size, ...example }, limits)).not.toThrow();
+      expect(example.prompt).toMatch(/^a (tomato|house|tree|car|fish|flower)$/);
+      expect([example.state1, example.state2]).toSatisfy(([a, b]: string[]) =>
+        [['super fresh', 'rotten'], ['fresh', 'rotten'], ['summer', 'winter'], ['day', 'night']].some(([x, y]) => a === x && b === y),
+      );
+      expect(example.strength).toBeLessThanOrEqual(4);
+    }
+  });
+  it('follow the model in use: the world model’s own, the Space’s for any other model', () => {
+    expect(examplesFor(undefined)).toBe(WORLD_EXAMPLES);
+    expect(examplesFor(WORLD_MODEL_ID)).toBe(WORLD_EXAMPLES);
+    expect(examplesFor('flux1-schnell-q4-public')).toBe(EXAMPLES);
+    expect(examplesFor('tiny-random-flux-schnell')).toBe(EXAMPLES);
   });
 });
