@@ -198,6 +198,8 @@ export const en = {
     delete: 'Delete from this device',
     storageUsed: (used: string, quota: string) => `Storage used by this site: ${used} of ${quota} available`,
     storageUnknown: 'Storage use is not known.',
+    storageRefused: (used: string, at: string) =>
+      `Storage used by this site: ${used}. The browser refused to store more at ${at}, whatever its estimate says: free some space or delete a stored model.`,
     persist: 'Keep models when the browser needs space',
     notStored: 'Not downloaded; it is read from its address each run.',
     listError: 'The model list could not be read, so only the built-in model and a pasted address are offered.',

@@ -186,6 +186,8 @@ export const ko: Messages = {
     delete: '이 기기에서 삭제',
     storageUsed: (used, quota) => `이 사이트의 저장 공간 사용량: ${quota} 중 ${used}`,
     storageUnknown: '저장 공간 사용량을 알 수 없습니다.',
+    storageRefused: (used, at) =>
+      `이 사이트의 저장 공간 사용량: ${used}. 브라우저의 추정치와 달리 ${at}에서 더 저장하기를 거부했습니다. 공간을 비우거나 저장된 모델을 지우세요.`,
     persist: '브라우저 공간이 부족해도 모델 유지',
     notStored: '내려받지 않았습니다. 실행할 때마다 주소에서 읽습니다.',
     listError: '모델 목록을 읽지 못해 내장 모델과 붙여 넣은 주소만 쓸 수 있습니다.',

@@ -18,7 +18,13 @@ export interface PlannedFile {
 /** What the browser says about this origin's storage (`navigator.storage.estimate()`). */
 export interface StorageEstimate {
   usage: number;
+  /** What the browser reports, or less: the usage at which it refused a write (`refusedAt`), if that is lower. */
   quota: number;
+  /**
+   * The usage at which the browser refused a write (QuotaExceededError) while this worker ran, when
+   * `navigator.storage.estimate()` still reports a larger quota (a quota lowered after the page loaded).
+   */
+  refusedAt?: number;
 }
 
 /** What a download of a bundle will move, known before any byte of a weight file moves. */

@@ -273,6 +273,12 @@ test('a QuotaExceededError from IndexedDB during the download surfaces as QuotaE
   const error = failed(await download(page, url));
   expect(error.name).toBe('QuotaExceeded');
   expect(error.message).toMatch(/refused to store more/);
+  // The refusal is learned: the next plan no longer believes the estimate (usage 0 of 1 TB) and refuses,
+  // and the storage report carries where the browser refused, for the panel's line.
+  const next = ok<DownloadPlan>(await plan(page, url));
+  expect(next.estimate).toEqual({ usage: 0, quota: 0, refusedAt: 0 });
+  expect(next.fits).toBe(false);
+  expect((await storage(page)).estimate).toEqual({ usage: 0, quota: 0, refusedAt: 0 });
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin });
 });
 

@@ -71,13 +71,26 @@ const writingContents = new Map<string, Promise<unknown>>();
 // ---------------------------------------------------------------------------------------------
 // Browser storage facts
 
+/**
+ * The browser's estimate, corrected by what its writes said: after a refused write the quota is at most
+ * the usage it was refused at (Chrome's estimate() keeps reporting a quota lowered since the page loaded).
+ */
 export async function estimateStorage(): Promise<StorageEstimate | undefined> {
+  let estimate: StorageEstimate | undefined;
   try {
     const e = await navigator.storage?.estimate?.();
-    return e && typeof e.quota === 'number' ? { usage: e.usage ?? 0, quota: e.quota } : undefined;
+    estimate = e && typeof e.quota === 'number' ? { usage: e.usage ?? 0, quota: e.quota } : undefined;
   } catch {
     return undefined;
   }
+  const refused = db.quotaRefusal();
+  if (!estimate || refused === undefined) return estimate;
+  // Stored beyond the refusal since: the quota grew (space was freed elsewhere, or the browser gave more).
+  if (estimate.usage > refused) {
+    db.forgetQuotaRefusal();
+    return estimate;
+  }
+  return { usage: estimate.usage, quota: Math.min(estimate.quota, refused), refusedAt: refused };
 }
 
 export async function isPersisted(): Promise<boolean> {

@@ -97,6 +97,29 @@ export function isQuotaError(error: unknown): boolean {
   return error instanceof Error && error.name === 'QuotaExceededError';
 }
 
+/**
+ * The usage at which the browser last refused a write: the real ceiling when estimate() still reports
+ * an older, larger quota. Kept for this worker's life; estimateStorage() forgets it once usage passes it.
+ */
+let refusedAtUsage: number | undefined;
+
+export function quotaRefusal(): number | undefined {
+  return refusedAtUsage;
+}
+
+export function forgetQuotaRefusal(): void {
+  refusedAtUsage = undefined;
+}
+
+async function noteQuotaRefusal(): Promise<void> {
+  try {
+    const usage = (await navigator.storage?.estimate?.())?.usage;
+    if (typeof usage === 'number') refusedAtUsage = usage;
+  } catch {
+    // No estimate: nothing to learn from.
+  }
+}
+
 /** Runs a write and rethrows a quota failure as the named AppError; never swallowed. */
 async function write(what: string, work: (s: IDBObjectStore) => void): Promise<void> {
   try {
@@ -106,6 +129,7 @@ async function write(what: string, work: (s: IDBObjectStore) => void): Promise<v
     });
   } catch (error) {
     if (isQuotaError(error)) {
+      await noteQuotaRefusal();
       throw new AppError(
         'QuotaExceeded',
         `The browser refused to store more (${what}): the storage quota is used up. Free some space, or delete a stored model.`,
