@@ -159,7 +159,12 @@ describe('examples', () => {
       expect(() => validateRequest({ ...DEFAULT_SETTINGS, ...size, ...example }, limits)).not.toThrow();
       expect(example.prompt).toMatch(/^a (tomato|house|tree|car|fish|flower)$/);
       expect([example.state1, example.state2]).toSatisfy(([a, b]: string[]) =>
-        [['super fresh', 'rotten'], ['fresh', 'rotten'], ['summer', 'winter'], ['day', 'night']].some(([x, y]) => a === x && b === y),
+        [
+          ['super fresh', 'rotten'],
+          ['fresh', 'rotten'],
+          ['summer', 'winter'],
+          ['day', 'night'],
+        ].some(([x, y]) => a === x && b === y),
       );
       expect(example.strength).toBeLessThanOrEqual(4);
     }
