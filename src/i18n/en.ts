@@ -206,6 +206,9 @@ export const en = {
     openBundle: 'Check this bundle',
     source: {
       summary: 'assembled on this device from public weight files',
+      compact: (download: string, gpu: string) => `${download} to download once · runs on your GPU (about ${gpu} of GPU memory)`,
+      details: 'Details, licence and download',
+      detailsStored: 'Details and licence',
       pasted: 'Pasted source description',
       files: 'What it downloads',
       sizeUnknown: 'size not published',

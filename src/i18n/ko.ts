@@ -193,6 +193,9 @@ export const ko: Messages = {
     listError: '모델 목록을 읽지 못해 내장 모델과 붙여 넣은 주소만 쓸 수 있습니다.',
     openBundle: '이 번들 확인',
     source: {
+      compact: (download, gpu) => `한 번 내려받기 ${download} · 내 GPU에서 실행 (GPU 메모리 약 ${gpu})`,
+      details: '자세히, 라이선스, 내려받기',
+      detailsStored: '자세히, 라이선스',
       summary: '공개 가중치 파일로 이 기기에서 조립',
       pasted: '붙여 넣은 소스 설명',
       files: '내려받는 파일',

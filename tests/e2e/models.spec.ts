@@ -16,6 +16,11 @@ async function openApp(page: Page) {
   await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
 }
 
+/** A listed source's card shows one line; its files, licence, warnings and button open on request. */
+async function openDetails(page: Page, id: string) {
+  await page.getByTestId(`source-${id}`).getByTestId('source-details').locator('summary').click();
+}
+
 async function paste(page: Page, text: string) {
   const panel = page.getByRole('region', { name: 'Model' });
   const field = page.locator('#bundle-url');
@@ -34,6 +39,12 @@ test('the list shows FLUX.1-schnell from public files: exact URLs, sizes, licenc
   await openApp(page);
   const card = page.getByTestId('source-flux1-schnell-q4-public');
   await expect(card).toContainText('FLUX.1-schnell (4-bit, from public files)');
+  // One line on the first screen; the files, the licence and the numbers that decide it open on request.
+  await expect(card.getByTestId('source-compact')).toHaveText('12.1 GB to download once · runs on your GPU (about 13.7 GB of GPU memory)');
+  await expect(card.getByTestId('source-files')).toBeHidden();
+  await expect(card.getByTestId('source-licence')).toBeHidden();
+  await expect(card.getByTestId('source-preflight')).toBeHidden();
+  await openDetails(page, 'flux1-schnell-q4-public');
 
   const files = card.getByTestId('source-files');
   for (const [name, size] of [
@@ -321,6 +332,8 @@ test('a private window (newContext) gets its own plain message: FLUX cannot be s
       /^This is a private window: what a site stores here, downloads included, is kept in memory \(RAM\) and dropped when the window closes, and the browser allows only [\d.]+ [GM]B\. The model needs 1\d\.\d GB, so it cannot be stored\. Open this page in a normal window\.$/,
     );
     await expect(flux.locator('[data-kind=noRoom]')).toHaveCount(0);
+    await expect(flux).toBeVisible(); // on the card itself, not in its details
+    await openDetails(page, 'flux1-schnell-q4-public');
     await expect(page.getByTestId('source-flux1-schnell-q4-public').getByRole('button', { name: 'Fetch and assemble' })).toBeDisabled();
 
     await paste(page, `${baseURL}/tests/fixtures/assemble/tiny/source.json`);
@@ -346,7 +359,9 @@ test('a normal profile is not taken for a private window; a quota too small for 
     const page = context.pages()[0] ?? (await context.newPage());
     await openApp(page);
     const flux = page.getByTestId('source-flux1-schnell-q4-public').getByTestId('source-preflight');
-    // The disk's quota (here 162 GB): FLUX fits; no private-window message.
+    // The disk's quota (here 162 GB): FLUX fits; no private-window message (a warning, in the details).
+    await expect(flux).toBeHidden();
+    await openDetails(page, 'flux1-schnell-q4-public');
     await expect(flux).toHaveAttribute('data-level', 'warn');
     await expect(flux.locator('[data-kind^=private]')).toHaveCount(0);
     await expect(flux.locator('[data-kind=notPersisted]')).toContainText('The browser has not promised to keep this site');
@@ -362,6 +377,7 @@ test('a normal profile is not taken for a private window; a quota too small for 
       /^Not enough storage: the model needs 1\d\.\d GB, the browser allows this site 10\.0 GB more\. Free some disk space or delete stored models\.$/,
     );
     await expect(flux.locator('[data-kind^=private]')).toHaveCount(0);
+    await openDetails(page, 'flux1-schnell-q4-public');
     await expect(page.getByTestId('source-flux1-schnell-q4-public').getByRole('button', { name: 'Fetch and assemble' })).toBeDisabled();
   } finally {
     await context.close();
