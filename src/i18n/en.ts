@@ -169,6 +169,8 @@ export const en = {
     builtIn: 'Built-in world model (works offline)',
     builtInNote:
       'Nothing to download: it ships with the app. A small model of the FLUX.1-schnell architecture that this project trained on drawn shapes, to show how the app works offline. It knows six things (a tomato, a house, a tree, a car, a fish, a flower) at 64×64 pixels and three changes (fresh to rotten, summer to winter, day to night), and nothing else: try the examples.',
+    worldWalkAlt: 'Seven frames of a tree, from day to night, as the built-in model draws them.',
+    worldWalkCaption: 'A tree, day → night, strength 2: seven frames this model rendered in the app.',
     reading: 'Reading the built-in model…',
     facts: (size: string, precision: string, version: string) => `${size} · ${precision} · version ${version}`,
     licence: (licence: string) => `Licence: ${licence}`,

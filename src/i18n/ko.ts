@@ -158,6 +158,8 @@ export const ko: Messages = {
     builtIn: '내장 월드 모델 (오프라인 동작)',
     builtInNote:
       '내려받을 것이 없습니다. 앱에 들어 있습니다. 이 프로젝트가 그린 도형으로 학습시킨 FLUX.1-schnell 구조의 작은 모델로, 앱이 오프라인에서 어떻게 동작하는지 보여 줍니다. 64×64 픽셀의 여섯 가지(토마토, 집, 나무, 자동차, 물고기, 꽃)와 세 가지 변화(신선함에서 썩음, 여름에서 겨울, 낮에서 밤)만 알고 그 밖에는 모릅니다. 예시를 눌러 보세요.',
+    worldWalkAlt: '내장 모델이 그린, 낮에서 밤으로 바뀌는 나무의 일곱 프레임.',
+    worldWalkCaption: '나무, 낮 → 밤, 강도 2: 이 모델이 앱에서 렌더링한 일곱 프레임.',
     reading: '내장 모델을 읽는 중…',
     facts: (size, precision, version) => `${size} · ${precision} · 버전 ${version}`,
     licence: (licence) => `라이선스: ${licence}`,

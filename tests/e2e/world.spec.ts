@@ -153,6 +153,10 @@ test('the page opens on the world model, offers its examples, and an example fil
   await expect(page.getByTestId('model-info')).toContainText('Tiny world model (trained on drawn shapes, q4)');
   await expect(panel).toContainText('Built-in world model (works offline)');
   await expect(panel).toContainText('trained on drawn shapes');
+  // The card shows one of its walks (a strip this spec wrote: a tree, day to night, seed 1), loaded.
+  const walk = page.getByTestId('world-walk');
+  await expect(walk).toHaveAttribute('alt', /a tree, from day to night/);
+  expect(await walk.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(7 * 128);
   // The random tiny bundle stays in the list, as a bundle to check.
   await expect(page.getByTestId('bundle-tiny-random-flux-schnell')).toContainText('Tiny random FLUX.1-schnell');
   // The form follows the model: its 64x64 default and its 32..128 sizes.
@@ -172,5 +176,6 @@ test('the page opens on the world model, offers its examples, and an example fil
   // Korean: the model card in Korean too.
   await page.getByTestId('lang-ko').click();
   await expect(panel).toContainText('내장 월드 모델');
+  await expect(walk).toHaveAttribute('alt', /나무/);
   await page.getByTestId('lang-en').click();
 });
