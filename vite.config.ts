@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig, loadEnv } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { parseModelHosts, pwaPlugin } from './src/pwa/vite-plugin.js';
+import { modelListHosts, parseModelHosts, pwaPlugin } from './src/pwa/vite-plugin.js';
 
 // Cross-origin isolation lets onnxruntime-web use threaded wasm (SharedArrayBuffer).
 const isolationHeaders = {
@@ -20,10 +20,14 @@ export default defineConfig(({ command, mode }) => {
   // BASE_PATH=/time-stream/ pins an absolute one instead.
   const base = env.BASE_PATH || './';
   const relativeBase = command === 'build' && base.startsWith('.');
+  // connect-src: the hosts of the model list's files (and where they redirect), plus VITE_MODEL_HOSTS.
+  const modelHosts = [
+    ...new Set([...modelListHosts(readFileSync('public/models/sources.json', 'utf8')), ...parseModelHosts(env.VITE_MODEL_HOSTS)]),
+  ];
 
   return {
     base,
-    plugins: [svelte(), pwaPlugin({ modelHosts: parseModelHosts(env.VITE_MODEL_HOSTS), appVersion: env.APP_VERSION || packageVersion })],
+    plugins: [svelte(), pwaPlugin({ modelHosts, appVersion: env.APP_VERSION || packageVersion })],
     define: relativeBase
       ? {
           // With a relative base Vite's BASE_URL is './', which the generation worker would resolve against

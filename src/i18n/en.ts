@@ -341,6 +341,11 @@ export const en = {
       },
       BundleInvalid: { what: 'That model bundle is not valid.', action: 'Check the bundle URL, or use the built-in model.' },
       DownloadFailed: { what: 'The model download failed.', action: 'Check the connection and try again; finished parts are kept.' },
+      BlockedByPolicy: {
+        what: 'This site is not allowed to connect to that model host.',
+        action:
+          "Your connection is fine: the site's security policy (Content-Security-Policy connect-src) does not list the host. Whoever runs the site can add it (VITE_MODEL_HOSTS when building, docs/deploy.md); or use a model from an allowed host.",
+      },
       NotFound: { what: 'Nothing was found at that address.', action: 'Check the model URL.' },
       Offline: { what: 'The model host cannot be reached.', action: 'Reconnect, or use the built-in model, which works offline.' },
       IntegrityMismatch: {

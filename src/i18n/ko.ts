@@ -328,6 +328,11 @@ export const ko: Messages = {
       },
       BundleInvalid: { what: '올바른 모델 번들이 아닙니다.', action: '번들 URL을 확인하거나 내장 모델을 쓰세요.' },
       DownloadFailed: { what: '모델을 내려받지 못했습니다.', action: '연결을 확인하고 다시 시도하세요. 받은 부분은 남아 있습니다.' },
+      BlockedByPolicy: {
+        what: '이 사이트는 그 모델 서버에 연결할 수 없게 되어 있습니다.',
+        action:
+          '연결에는 문제가 없습니다. 사이트의 보안 정책(Content-Security-Policy connect-src)에 그 서버가 없습니다. 사이트 운영자가 추가할 수 있습니다(빌드할 때 VITE_MODEL_HOSTS, docs/deploy.md). 또는 허용된 서버의 모델을 쓰세요.',
+      },
       NotFound: { what: '그 주소에 아무것도 없습니다.', action: '모델 URL을 확인하세요.' },
       Offline: { what: '모델 서버에 연결할 수 없습니다.', action: '다시 연결하거나, 오프라인에서도 되는 내장 모델을 쓰세요.' },
       IntegrityMismatch: { what: '내려받은 파일이 체크섬과 맞지 않습니다.', action: '모델 패널에서 모델을 삭제하고 다시 내려받으세요.' },

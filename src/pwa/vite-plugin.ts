@@ -38,6 +38,33 @@ export function parseModelHosts(value: string | undefined): string[] {
   return hosts;
 }
 
+/** Keys of the model list whose values the app fetches (licence links and notes are only shown). */
+const FETCHED_KEYS = new Set(['url', 'manifest_url', 'template', 'template_f16']);
+/** Where a host redirects its downloads: CSP checks every hop, so these are allowed with it. */
+const REDIRECT_HOSTS: Record<string, readonly string[]> = {
+  'https://huggingface.co': ['https://*.huggingface.co', 'https://*.hf.co'],
+};
+
+/**
+ * The origins the model list (public/models/sources.json) downloads from, for connect-src: a default
+ * build can then fetch every model it lists (before, FLUX.1-schnell was listed but refused). Relative
+ * URLs are the app's own; huggingface.co brings the hosts it redirects downloads to.
+ */
+export function modelListHosts(listJson: string): string[] {
+  const hosts = new Set<string>();
+  const visit = (value: unknown, key?: string): void => {
+    if (Array.isArray(value)) for (const item of value) visit(item);
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) if (k !== 'license') visit(v, k);
+    } else if (typeof value === 'string' && key && FETCHED_KEYS.has(key) && /^https?:\/\//i.test(value)) {
+      const origin = new URL(value).origin;
+      for (const host of [origin, ...(REDIRECT_HOSTS[origin] ?? [])]) hosts.add(host);
+    }
+  };
+  visit(JSON.parse(listJson));
+  return [...hosts];
+}
+
 /** The app's Content-Security-Policy. frame-ancestors cannot be set from a <meta>: hosts add it as a header. */
 export function contentSecurityPolicy(modelHosts: readonly string[]): string {
   return [

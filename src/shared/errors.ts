@@ -10,6 +10,7 @@ export const ERROR_NAMES = [
   'DeviceLost',
   'BundleInvalid',
   'DownloadFailed',
+  'BlockedByPolicy',
   'NotFound',
   'Offline',
   'IntegrityMismatch',

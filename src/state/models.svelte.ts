@@ -8,6 +8,7 @@ import { preflight, type MachineFacts, type Preflight } from '../shared/prefligh
 import { BUILT_IN_BUNDLE } from '../shared/models';
 import { AppError, isAbort } from '../shared/errors';
 import { isAssembledUrl } from '../shared/assemble-api';
+import { policyRefusal } from '../shared/csp';
 import { absoluteUrl, parseModelList, parsePasted, parseSource, SourceError, type ModelEntry } from '../shared/sources';
 import { deviceVerdict, downloadProgress, EtaEstimator, type DeviceVerdict, type DownloadProgress } from './progress-math';
 
@@ -218,12 +219,17 @@ export class Models {
 
   /** The JSON at `url` when it is a source description; null for anything else (a bundle manifest, an error: the bundle check reports those). */
   async #fetchDescription(url: string): Promise<unknown> {
+    const since = performance.now();
     try {
       const response = await fetch(url);
       if (!response.ok) return null;
       const value: unknown = await response.json();
       return (value as { format?: unknown } | null)?.format === 'time-stream-source' ? value : null;
     } catch {
+      // Refused by the page's policy: said as such (the worker's own fetch would be refused or not by
+      // another policy: its script's header, not this page's <meta>).
+      const refused = await policyRefusal(url, since);
+      if (refused) throw refused;
       return null;
     }
   }

@@ -3,6 +3,7 @@
 // A broken connection is resumed with Range at the byte it broke; every byte of the file is read once.
 // A host that asks to wait (Retry-After) is waited for; a body that stops sending is dropped and resumed.
 import { AppError } from '../../src/shared/errors';
+import { policyRefusal } from '../../src/shared/csp';
 import type { WaitCause } from '../../src/shared/events';
 import { abortError, HostBusy, hostBusyError, readWithin, sleep, unreachable, waitCause } from '../store/downloader';
 import { backoffMs, parseContentRange, retryAfterMs } from '../store/http';
@@ -58,6 +59,7 @@ async function request(
   opts: StreamOptions,
 ): Promise<{ response: Response } | Retry> {
   let response: Response;
+  const since = performance.now();
   try {
     response = await opts.fetch(url, {
       headers: { Range: `bytes=${offset}-${end ?? ''}` },
@@ -66,6 +68,8 @@ async function request(
     });
   } catch (error) {
     if (opts.signal?.aborted) throw abortError();
+    const refused = await policyRefusal(url, since);
+    if (refused) throw refused; // retrying cannot help
     return { error };
   }
   if (response.status === 206) {

@@ -11,6 +11,7 @@ import { abortError, downloadFile, unreachable } from './downloader';
 import { fitsQuota, manifestProblem, planFiles, uniqueContents, type HeldFile } from './plan';
 import { formatBytes, RateMeter, Throttle } from './progress';
 import { ASSEMBLED_SCHEME, isAssembledUrl } from '../../src/shared/assemble-api';
+import { policyRefusal } from '../../src/shared/csp';
 import { Sha256 } from './sha256';
 import * as db from './shard-store';
 
@@ -130,10 +131,11 @@ export async function fetchManifest(manifestUrl: string, fetchFn: typeof fetch =
     );
   }
   let response: Response;
+  const since = performance.now();
   try {
     response = await fetchFn(manifestUrl, { cache: 'no-cache' });
   } catch (error) {
-    throw unreachable(manifestUrl, error);
+    throw (await policyRefusal(manifestUrl, since)) ?? unreachable(manifestUrl, error);
   }
   if (response.status === 404 || response.status === 410)
     throw new AppError('NotFound', `No model bundle at ${manifestUrl} (${response.status}).`);

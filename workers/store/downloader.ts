@@ -2,6 +2,7 @@
 // where it stopped, hashed as it goes, and marked complete only when its sha256 matches.
 import type { WaitCause } from '../../src/shared/events';
 import type { BundleFile } from '../../src/shared/manifest';
+import { policyRefusal } from '../../src/shared/csp';
 import { AppError } from '../../src/shared/errors';
 import { ChunkAccumulator, chunksCover } from './chunks';
 import { backoffMs, declaredLength, planResponse, rangeHeader, retryAfterMs } from './http';
@@ -180,10 +181,14 @@ async function fetchRest(url: string, file: BundleFile, record: FileRecord, ctx:
   while (pass.stored < file.bytes) {
     if (ctx.signal.aborted) throw abortError();
     let response: Response;
+    const since = performance.now();
     try {
       // no-store: multi-GB files must not be copied into the HTTP cache beside the store.
       response = await ctx.fetch(url, { headers: rangeHeader(pass.stored), signal: ctx.signal, cache: 'no-store' });
     } catch (error) {
+      if (ctx.signal.aborted) throw abortError();
+      const refused = await policyRefusal(url, since);
+      if (refused) throw refused; // retrying cannot help
       await retry(error);
       continue;
     }
