@@ -29,6 +29,33 @@ async function paste(page: Page, text: string) {
   await panel.getByRole('button', { name: 'Check size' }).click();
 }
 
+/** Flips one byte of a stored file's first chunk in IndexedDB, as bit rot or a failing disk would. */
+async function flipStoredByte(page: Page, manifestUrl: string, pick: (manifest: any) => string) {
+  const sha256 = pick(await (await page.request.get(manifestUrl)).json());
+  await page.evaluate(async (sha) => {
+    const database = await new Promise<IDBDatabase>((resolve, reject) => {
+      const opening = indexedDB.open('time-stream-models');
+      opening.onsuccess = () => resolve(opening.result);
+      opening.onerror = () => reject(opening.error);
+    });
+    const key = ['chunk', sha, 0];
+    const blob = await new Promise<Blob>((resolve) => {
+      const read = database.transaction('records').objectStore('records').get(key);
+      read.onsuccess = () => resolve(read.result);
+    });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    bytes[100] = bytes[100]! ^ 0xff;
+    await new Promise(
+      (resolve) =>
+        (database
+          .transaction('records', 'readwrite')
+          .objectStore('records')
+          .put(new Blob([bytes]), key).onsuccess = resolve),
+    );
+    database.close();
+  }, sha256);
+}
+
 test('the list shows FLUX.1-schnell from public files: exact URLs, sizes, licence, GPU memory, and nothing is fetched', async ({
   page,
 }) => {
@@ -398,30 +425,7 @@ test('a stored model damaged behind the app is caught before a run uses it; the 
   await expect(panel.getByText('Downloaded and verified.')).toBeVisible({ timeout: 60_000 });
   await panel.getByRole('button', { name: 'Use this model' }).click();
   // One byte of the stored transformer weights flipped, as bit rot or a failing disk would.
-  await page.evaluate(async (url) => {
-    const manifest = await (await fetch(url)).json();
-    const sha256 = manifest.components.transformer.external_data[0].sha256;
-    const database = await new Promise<IDBDatabase>((resolve, reject) => {
-      const opening = indexedDB.open('time-stream-models');
-      opening.onsuccess = () => resolve(opening.result);
-      opening.onerror = () => reject(opening.error);
-    });
-    const key = ['chunk', sha256, 0];
-    const blob = await new Promise<Blob>((resolve) => {
-      const read = database.transaction('records').objectStore('records').get(key);
-      read.onsuccess = () => resolve(read.result);
-    });
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    bytes[100] = bytes[100]! ^ 0xff;
-    await new Promise(
-      (resolve) =>
-        (database
-          .transaction('records', 'readwrite')
-          .objectStore('records')
-          .put(new Blob([bytes]), key).onsuccess = resolve),
-    );
-    database.close();
-  }, manifestUrl);
+  await flipStoredByte(page, manifestUrl, (m) => m.components.transformer.external_data[0].sha256);
 
   await page.getByTestId('advanced').locator('summary').click();
   await page.locator('#frames').fill('3');
@@ -437,4 +441,24 @@ test('a stored model damaged behind the app is caught before a run uses it; the 
   await page.getByTestId('generate').click();
   await expect(page.getByTestId('finished')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('gallery').locator('canvas')).toHaveCount(3);
+});
+
+test('a stored tokenizer file damaged behind the app is caught before it is parsed, like the weights', async ({ page, baseURL }) => {
+  test.setTimeout(180_000);
+  await openApp(page);
+  const manifestUrl = `${baseURL}/models/tiny/manifest.json`;
+  await paste(page, manifestUrl);
+  const panel = page.getByRole('region', { name: 'Model' });
+  await panel.getByRole('button', { name: 'Download' }).click();
+  await expect(panel.getByText('Downloaded and verified.')).toBeVisible({ timeout: 60_000 });
+  await panel.getByRole('button', { name: 'Use this model' }).click();
+  await flipStoredByte(
+    page,
+    manifestUrl,
+    (m) => m.tokenizers.clip.files.find((f: { path: string }) => f.path.endsWith('tokenizer.json')).sha256,
+  );
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('error')).toContainText('damaged', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toContainText('clip/tokenizer.json');
+  await expect(panel.getByText('Downloaded and verified.')).toHaveCount(0);
 });

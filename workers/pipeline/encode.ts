@@ -44,6 +44,8 @@ function loadTokenizers(bundle: LoadedBundle, t5Length: number): Promise<Tokeniz
       const readJson = async (files: BundleManifest['tokenizers']['clip']['files'], name: string) => {
         const file = files.find((f) => f.path.endsWith(name));
         if (!file) throw new AppError('BundleInvalid', `the bundle's tokenizer has no ${name}`);
+        // Stored bytes are used only once their sha256 matches (StorageDamaged otherwise), as the weights are.
+        await bundle.verify?.(file);
         const data = await bundle.read(file);
         const text = data instanceof Blob ? await data.text() : new TextDecoder().decode(data);
         return JSON.parse(text) as Record<string, unknown>;
