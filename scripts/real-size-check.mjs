@@ -15,7 +15,7 @@
 // output's shape and finiteness; then PASS/FAIL per target.
 //
 // Usage: node scripts/real-size-check.mjs [--dir DIR] [--profile DIR] [--keep] [--size 16] [--tokens 8]
-//          [--no-sha256] [--port N] [--tiny] [--verbose]
+//          [--no-sha256] [--port N] [--tiny] [--verbose] [--hang-minutes 20]
 //   --dir      where the sources are written (reused when present; default $TMPDIR/real-size-sources)
 //   --profile  the Chromium profile (a bundle already stored there is not assembled again)
 //   --keep     keep the sources and the profile (else both are deleted at the end)
@@ -49,6 +49,9 @@ const clock = () => `[${((Date.now() - started) / 1000).toFixed(0).padStart(5)} 
 const say = (line) => console.log(line);
 
 const tiny = flag('tiny');
+/** No progress line from the page for this long during the render ends the check (--hang-minutes). */
+const HANG_MS = Number(arg('hang-minutes', '20')) * 60_000;
+let lastProgress = { at: Date.now(), line: '' };
 const keep = flag('keep');
 const size = Number(arg('size', '16'));
 const tokens = Number(arg('tokens', '8'));
@@ -268,7 +271,11 @@ try {
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(m.text());
-    if (flag('verbose')) say(`  [console.${m.type()}] ${m.text()}`);
+    // The harness's own progress lines always (a stage that never ends shows where), the rest with --verbose.
+    if (m.text().startsWith('[real-size]')) {
+      lastProgress = { at: Date.now(), line: m.text().slice(12) };
+      say(`${clock()} ${lastProgress.line}`);
+    } else if (flag('verbose')) say(`  [console.${m.type()}] ${m.text()}`);
   });
   page.on('worker', (w) => flag('verbose') && say(`  [worker] ${w.url()}`));
   await page.goto(`${appOrigin}/tests/pages/real-size.html`, { timeout: 300_000 });
@@ -324,7 +331,18 @@ try {
   say(
     `${clock()} rendering one frame on WebGPU: ${size}x${size} (${(size / 16) ** 2} latent token(s), packed 2x2 after the VAE's factor 8), 1 step, T5 length ${tokens}, iterations 0, strength 0 (frame 0 of 3, then cancelled)`,
   );
-  const render = await page.evaluate(([id, s, n]) => window.realSize.render(id, s, n), [source.id, size, tokens]);
+  // A stage that says nothing for HANG_MS is a hang (seen twice with the CPU idle: in T5's stage and
+  // after the transformer's files were read): say where, and end the check as FAIL instead of waiting.
+  lastProgress = { at: Date.now(), line: 'render start' };
+  const hung = new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (Date.now() - lastProgress.at < HANG_MS) return;
+      clearInterval(timer);
+      const message = `nothing for ${HANG_MS / 60_000} min after "${lastProgress.line}"`;
+      resolve({ error: { name: 'Hung', message }, marks: [], timings: [], peaks: {}, events: [] });
+    }, 5_000);
+  });
+  const render = await Promise.race([page.evaluate(([id, s, n]) => window.realSize.render(id, s, n), [source.id, size, tokens]), hung]);
   await new Promise((r) => setTimeout(r, 500));
   profilePeak = Math.max(profilePeak, diskUsage(profile));
   if (render.error) say(`  RENDER FAILED: ${render.error.name}: ${render.error.message}`);

@@ -64,6 +64,7 @@ function stageStart(stage: string): void {
   resetGpuPeak();
   peaks[stage] = { heapPeak: heapBytes(), wasmPeak: null, gpuPeak: gpuMemory().liveBytes, gpuLiveAtEnd: 0 };
   marks.push({ stage, phase: 'start', at: Date.now() });
+  console.info(`[real-size] ${stage} start; GPU live ${(gpuMemory().liveBytes / 1e9).toFixed(2)} GB`);
   void sample();
 }
 function stageEnd(stage: string): void {
@@ -73,6 +74,7 @@ function stageEnd(stage: string): void {
   p.gpuPeak = Math.max(p.gpuPeak, m.peakBytes);
   p.gpuLiveAtEnd = m.liveBytes;
   marks.push({ stage, phase: 'end', at: Date.now() });
+  console.info(`[real-size] ${stage} end; GPU live ${(m.liveBytes / 1e9).toFixed(2)} GB, peak ${(p.gpuPeak / 1e9).toFixed(2)} GB`);
   if (current === stage) current = undefined;
 }
 
@@ -256,6 +258,7 @@ const api = {
           syncGpu: true,
           onStage: (stage, phase) => (phase === 'start' ? stageStart(stage) : stageEnd(stage)),
           onTiming: (stage, ms) => {
+            console.info(`[real-size] ${stage} ${(ms / 1000).toFixed(1)} s`);
             timings.push({ stage, ms, at: Date.now() });
             void sample();
           },
