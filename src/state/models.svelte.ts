@@ -39,6 +39,28 @@ function appBase(): string {
   return absoluteUrl(import.meta.env.BASE_URL, location.href);
 }
 
+/** Where the last pasted source description is kept between visits (the page's localStorage). */
+const PASTED_KEY = 'time-stream:pasted-source';
+type RememberedPaste = { value: unknown; base: string };
+
+function rememberPasted(paste: RememberedPaste | null): void {
+  try {
+    if (paste) localStorage.setItem(PASTED_KEY, JSON.stringify(paste));
+    else localStorage.removeItem(PASTED_KEY);
+  } catch {
+    // No localStorage (a sandboxed frame, storage off): the paste is simply not remembered.
+  }
+}
+
+function rememberedPasted(): RememberedPaste | null {
+  try {
+    const text = localStorage.getItem(PASTED_KEY);
+    return text ? (JSON.parse(text) as RememberedPaste) : null;
+  } catch {
+    return null;
+  }
+}
+
 export class Models {
   builtIn = $state.raw<BundleInfo | null>(null);
   builtInError = $state.raw<ShownError | null>(null);
@@ -152,6 +174,7 @@ export class Models {
       this.refreshStorage(),
       this.loadList(),
     ]);
+    await this.restorePasted();
   }
 
   /**
@@ -194,13 +217,20 @@ export class Models {
     this.pasteProblem = null;
     if (this.choice === 'custom' || (this.choice === 'source' && this.chosenSource === this.pasted)) this.use('builtin');
     this.pasted = null;
+    rememberPasted(null);
     if (!input.trim()) return;
     this.checking = true;
     try {
       const pasted = parsePasted(input, appBase());
-      if (pasted.kind === 'source') return await this.#setPasted(pasted.source);
+      if (pasted.kind === 'source') {
+        rememberPasted({ value: JSON.parse(input.trim()) as unknown, base: appBase() });
+        return await this.#setPasted(pasted.source);
+      }
       const described = await this.#fetchDescription(pasted.url);
-      if (described) return await this.#setPasted(parseSource(described, pasted.url));
+      if (described) {
+        rememberPasted({ value: described, base: pasted.url });
+        return await this.#setPasted(parseSource(described, pasted.url));
+      }
       await this.#checkBundle(pasted.url);
     } catch (error) {
       const problem = shownProblem(error);
@@ -208,6 +238,21 @@ export class Models {
       else this.customError = shown(error);
     } finally {
       this.checking = false;
+    }
+  }
+
+  /**
+   * The source description pasted on an earlier visit (by text or by address), shown again so that an
+   * assembly that stopped resumes, and an assembled model is found, without pasting it again. Read from
+   * what was remembered, not fetched: it works offline.
+   */
+  async restorePasted(): Promise<void> {
+    const remembered = rememberedPasted();
+    if (!remembered || this.pasted || this.customUrl) return;
+    try {
+      await this.#setPasted(parseSource(remembered.value, remembered.base));
+    } catch {
+      rememberPasted(null); // no longer a valid description (the format moved on): forget it
     }
   }
 

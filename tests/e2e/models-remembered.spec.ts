@@ -37,3 +37,21 @@ test('a download by address that stopped is offered again after a reload and res
   await expect(page.getByTestId('remembered')).toHaveCount(0);
   await expect(page.locator('#bundle-url')).toHaveValue(manifestUrl);
 });
+
+test('a source description pasted by address comes back after a reload, without fetching it again', async ({ page, baseURL }) => {
+  const descriptionUrl = `${baseURL}/tests/fixtures/assemble/tiny/source.json`;
+  await page.goto('/');
+  const panel = page.getByRole('region', { name: 'Model' });
+  await panel.getByText('from a bundle URL').click();
+  await page.locator('#bundle-url').fill(descriptionUrl);
+  await panel.getByRole('button', { name: 'Check size' }).click();
+  const card = page.getByTestId('source-tiny-random-flux-schnell-assembled');
+  await expect(card).toContainText('Pasted source description');
+
+  const fetched: string[] = [];
+  page.on('request', (r) => r.url().endsWith('/source.json') && fetched.push(r.url()));
+  await page.reload();
+  await expect(card).toContainText('Pasted source description');
+  await expect(card.getByRole('button', { name: 'Fetch and assemble' })).toBeVisible();
+  expect(fetched).toEqual([]);
+});
