@@ -25,7 +25,8 @@ export async function loadBundle(source: BundleSource, backend: Backend): Promis
   const manifestUrl = new URL(source.manifestUrl, self.location.href).href;
   // A bundle the model store holds complete is read from IndexedDB, without the network.
   const cached = await findCachedBundle(manifestUrl);
-  if (cached) return { manifest: cached.manifest, read: cached.read, verify: cached.verify, use: cached.use, backend };
+  if (cached)
+    return { manifest: cached.manifest, read: cached.read, verify: cached.verify, verified: cached.verified, use: cached.use, backend };
   const manifest = await fetchManifest(manifestUrl);
   return { manifest, read: urlReader(manifestUrl), backend };
 }

@@ -120,6 +120,7 @@ export const en = {
     frameOf: (k: number, n: number, step: number, steps: number) => `Frame ${k} of ${n} (step ${step} of ${steps})`,
     downloadOf: (loaded: string, total: string, speed: string) => `${loaded} of ${total} at ${speed}/s`,
     eta: (time: string) => `about ${time} left`,
+    checking: (done: number, total: number) => `Checking the stored model files against their checksums: ${done} of ${total}`,
     waiting: (cause: WaitCause, time: string) =>
       cause === 'host-asked'
         ? `waiting ${time}, as the host asked`

@@ -111,6 +111,7 @@ export const ko: Messages = {
     frameOf: (k, n, step, steps) => `프레임 ${n}개 중 ${k}번째 (${steps}단계 중 ${step}단계)`,
     downloadOf: (loaded, total, speed) => `${total} 중 ${loaded}, 초당 ${speed}`,
     eta: (time) => `약 ${time} 남음`,
+    checking: (done, total) => `저장된 모델 파일을 체크섬과 대조하는 중: ${total}개 중 ${done}개`,
     waiting: (cause, time) =>
       cause === 'host-asked'
         ? `호스트의 요청대로 ${time} 기다리는 중`

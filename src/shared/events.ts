@@ -20,6 +20,8 @@ export type GeneratorEvent =
   | { type: 'download'; file: string; loaded: number; total: number; bundleLoaded: number; bundleTotal: number; bytesPerSecond: number }
   /** Model store: a downloaded file checked against its sha256. `ok: false` discards it; it is fetched again while attempt < attempts. */
   | { type: 'verify'; file: string; ok: boolean; attempt: number; attempts: number }
+  /** A stored bundle's files checked against their sha256 before a run uses them (a worker's first job): done of total. */
+  | { type: 'check'; done: number; total: number }
   /** A download pauses `ms` before trying `file` again; the next 'download' event ends the pause. */
   | { type: 'wait'; file: string; ms: number; cause: WaitCause }
   | { type: 'warning'; code: string; detail?: string };

@@ -58,6 +58,8 @@ export class Session {
   error = $state.raw<ShownError | null>(null);
   warnings = $state.raw<string[]>([]);
   elapsedMs = $state<number | null>(null);
+  /** While a run checks its stored model files against their sha256 (first job of a worker): done of total. */
+  checking = $state.raw<{ done: number; total: number } | null>(null);
   /** The frame the viewer shows; each run starts on the middle one, like the original's slider. */
   selected = $state(0);
 
@@ -179,6 +181,7 @@ export class Session {
     this.warnings = [];
     this.backend = null;
     this.elapsedMs = null;
+    this.checking = null;
     this.progress = { stage: 'load' };
     this.selected = middleFrame(request.frames);
   }
@@ -190,6 +193,9 @@ export class Session {
         if (event.stage === 'done') return; // the run is done only once the video is
         this.#eta.reset();
         this.#setProgress({ stage: event.stage }, true);
+        return;
+      case 'check':
+        this.checking = event.done < event.total ? { done: event.done, total: event.total } : null;
         return;
       case 'backend':
         this.backend = event.reason ? { backend: event.backend, reason: event.reason } : { backend: event.backend };

@@ -23,7 +23,7 @@ export interface EncodedText {
 }
 
 export async function encodeText(job: Job, request: RenderRequest): Promise<EncodedText> {
-  const tokenizers = await job.timed('tokenizers', () => loadTokenizers(job.bundle, request.maxSequenceLength));
+  const tokenizers = await job.timed('tokenizers', () => loadTokenizers(job.bundle, request.maxSequenceLength, job.verify));
   const clipIds = tokenizers.clip.encode([request.prompt]);
   const t5Ids = tokenizers.t5.encode([request.prompt]);
   const t5 = await job.stage('t5', () =>
@@ -36,7 +36,7 @@ export async function encodeText(job: Job, request: RenderRequest): Promise<Enco
 
 const tokenizerCache = new Map<string, Promise<Tokenizers>>();
 
-function loadTokenizers(bundle: LoadedBundle, t5Length: number): Promise<Tokenizers> {
+function loadTokenizers(bundle: LoadedBundle, t5Length: number, verify: LoadedBundle['verify']): Promise<Tokenizers> {
   const key = `${bundle.manifest.version}:${t5Length}`;
   let entry = tokenizerCache.get(key);
   if (!entry) {
@@ -45,7 +45,7 @@ function loadTokenizers(bundle: LoadedBundle, t5Length: number): Promise<Tokeniz
         const file = files.find((f) => f.path.endsWith(name));
         if (!file) throw new AppError('BundleInvalid', `the bundle's tokenizer has no ${name}`);
         // Stored bytes are used only once their sha256 matches (StorageDamaged otherwise), as the weights are.
-        await bundle.verify?.(file);
+        await verify?.(file);
         const data = await bundle.read(file);
         const text = data instanceof Blob ? await data.text() : new TextDecoder().decode(data);
         return JSON.parse(text) as Record<string, unknown>;

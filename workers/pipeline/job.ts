@@ -7,6 +7,7 @@ import type { BundleFile, BundleManifest, ComponentName } from '../../src/shared
 import { AppError } from '../../src/shared/errors';
 import { runSession, readF32, type FileReader, type OrtSession, type OrtTensor, type SessionSetup } from '../runtime/ort';
 import { stageSessions, type StageSessions } from './sessions';
+import { reportingVerify } from './verify-progress';
 import type { TemplatePair } from './slider';
 
 /** A bundle whose manifest is read, with a reader for its files. Sessions are made per stage. */
@@ -15,6 +16,8 @@ export interface LoadedBundle {
   read: FileReader;
   /** Stored bundles: checks a file's bytes against its sha256; a session is not used until its files pass. */
   verify?: (file: BundleFile) => Promise<void>;
+  /** Stored bundles: whether this worker has checked the file already (verify then resolves at once). */
+  verified?: (file: BundleFile) => boolean;
   /** Stored bundles: runs a job while no tab may delete the bundle. */
   use?: <T>(work: () => Promise<T>) => Promise<T>;
   backend: Backend;
@@ -65,6 +68,8 @@ export interface PipelineHooks {
 export class Job {
   readonly timings: Record<string, number> = {};
   readonly sessions: StageSessions;
+  /** Checks a stored file before it is used, reporting progress (reportingVerify); absent for bundles read from a URL. */
+  readonly verify: LoadedBundle['verify'];
 
   constructor(
     readonly bundle: LoadedBundle,
@@ -72,10 +77,11 @@ export class Job {
     readonly cancel: CancelFlag,
     readonly hooks: PipelineHooks,
   ) {
+    this.verify = reportingVerify(bundle, emit);
     this.sessions = stageSessions(bundle.manifest, bundle.read, bundle.backend, {
       ...(hooks.keepWarm !== undefined ? { keepWarm: hooks.keepWarm } : {}),
       ...(hooks.gpuBufferCache ? { setup: { bufferCache: hooks.gpuBufferCache } } : {}),
-      ...(bundle.verify ? { verify: bundle.verify } : {}),
+      ...(this.verify ? { verify: this.verify } : {}),
       onPhase: (component, phase, ms) => hooks.onTiming?.(`${phase}:${component}`, ms),
     });
   }

@@ -57,6 +57,8 @@ export interface CachedBundle {
   read: FileReader;
   /** Resolves once the stored file's bytes match its sha256 (hashed once per worker); else StorageDamaged. */
   verify(file: BundleFile): Promise<void>;
+  /** Whether this worker has found the file's bytes matching its sha256 already. */
+  verified(file: BundleFile): boolean;
   /** Runs a job on the bundle while no tab may delete it. */
   use<T>(work: () => Promise<T>): Promise<T>;
   version: string;
@@ -465,6 +467,8 @@ async function evicted(record: db.BundleRecord, missing: BundleFile[]): Promise<
 
 /** Stored files whose bytes were hashed and matched in this worker: each is hashed once per worker. */
 const verifiedContents = new Map<string, Promise<void>>();
+/** Contents whose check passed in this worker (verify then resolves at once). */
+const passedContents = new Set<string>();
 
 /**
  * Hashes a stored file's bytes (streamed from its Blob) against its sha256. A mismatch removes that file
@@ -526,12 +530,23 @@ export async function findCachedBundle(ref: string): Promise<CachedBundle | unde
     let check = verifiedContents.get(file.sha256);
     if (!check) {
       check = read(file).then((blob) => checkStoredFile(record, file, blob as Blob));
-      check.catch(() => verifiedContents.delete(file.sha256));
+      check.then(
+        () => passedContents.add(file.sha256),
+        () => verifiedContents.delete(file.sha256),
+      );
       verifiedContents.set(file.sha256, check);
     }
     return check;
   };
-  return { manifest: record.manifest, read, verify, use: whileInUse(record.id), version: record.version, manifestUrl: record.manifestUrl };
+  return {
+    manifest: record.manifest,
+    read,
+    verify,
+    verified: (file) => passedContents.has(file.sha256),
+    use: whileInUse(record.id),
+    version: record.version,
+    manifestUrl: record.manifestUrl,
+  };
 }
 
 /** Like findCachedBundle, but a bundle that is not stored complete is an error (ModelNotDownloaded). */
