@@ -272,7 +272,8 @@ try {
   page.on('console', (m) => {
     if (m.type() === 'error') pageErrors.push(m.text());
     // The harness's own progress lines always (a stage that never ends shows where), the rest with --verbose.
-    if (m.text().startsWith('[real-size]')) {
+    if (m.text().startsWith('[real-size-wait]')) say(`${clock()} ${m.text()}`);
+    else if (m.text().startsWith('[real-size]')) {
       lastProgress = { at: Date.now(), line: m.text().slice(12) };
       say(`${clock()} ${lastProgress.line}`);
     } else if (flag('verbose')) say(`  [console.${m.type()}] ${m.text()}`);

@@ -58,6 +58,43 @@ async function sample(): Promise<void> {
   p.wasmPeak = max(p.wasmPeak, await wasmHeap());
 }
 setInterval(() => void sample(), 250);
+// What a hang waits on (seen: the CPU idle inside InferenceSession.create). The promises a session's
+// creation and runs wait for are counted while pending; every 60 s the page says which are open, and for
+// how long, on a line the check prints without counting it as progress.
+const pending = new Map<number, { what: string; since: number }>();
+let nextId = 0;
+function track<T>(what: string, promise: Promise<T>): Promise<T> {
+  const id = nextId++;
+  pending.set(id, { what, since: performance.now() });
+  const done = () => pending.delete(id);
+  promise.then(done, done);
+  return promise;
+}
+function wrapAsync(proto: object, name: string, label: string): void {
+  const original = (proto as Record<string, (...args: unknown[]) => Promise<unknown>>)[name]!;
+  (proto as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+    return track(label, original.apply(this, args));
+  };
+}
+wrapAsync(Blob.prototype, 'arrayBuffer', 'Blob.arrayBuffer');
+wrapAsync(Blob.prototype, 'text', 'Blob.text');
+// onnxruntime-web's jspi build reads each initializer of a Blob as blob.slice(…).stream() with a BYOB reader.
+if (typeof ReadableStreamBYOBReader !== 'undefined') wrapAsync(ReadableStreamBYOBReader.prototype, 'read', 'BYOB read');
+wrapAsync(ReadableStreamDefaultReader.prototype, 'read', 'stream read');
+if (typeof GPUBuffer !== 'undefined') wrapAsync(GPUBuffer.prototype, 'mapAsync', 'GPUBuffer.mapAsync');
+if (typeof GPUQueue !== 'undefined') wrapAsync(GPUQueue.prototype, 'onSubmittedWorkDone', 'GPUQueue.onSubmittedWorkDone');
+if (typeof GPUDevice !== 'undefined') wrapAsync(GPUDevice.prototype, 'popErrorScope', 'GPUDevice.popErrorScope');
+setInterval(() => {
+  const now = performance.now();
+  const open = [...pending.values()].filter((p) => now - p.since > 10_000);
+  const byWhat = new Map<string, { n: number; oldest: number }>();
+  for (const p of open) {
+    const e = byWhat.get(p.what) ?? { n: 0, oldest: 0 };
+    byWhat.set(p.what, { n: e.n + 1, oldest: Math.max(e.oldest, (now - p.since) / 1000) });
+  }
+  const list = [...byWhat].map(([what, e]) => `${what} x${e.n} (oldest ${e.oldest.toFixed(0)} s)`).join(', ');
+  console.info(`[real-size-wait] ${pending.size} tracked promises pending; over 10 s: ${list || 'none'}`);
+}, 60_000);
 
 function stageStart(stage: string): void {
   current = stage;
@@ -214,7 +251,8 @@ const api = {
     let bundle: LoadedBundle;
     try {
       const cached = await store.openCachedBundle(assembledManifestUrl(id));
-      bundle = { manifest: cached.manifest, read: cached.read, backend: 'webgpu' };
+      // As the engine loads a stored bundle: every file is hashed beside its session's creation (verify).
+      bundle = { manifest: cached.manifest, read: cached.read, verify: cached.verify, verified: cached.verified, backend: 'webgpu' };
       out.manifestBytes = bundleSizes(cached.manifest);
       // The contract's widths: T5's d_model (4096) and CLIP's hidden size (768) for FLUX.1-schnell.
       out.widths = {
