@@ -120,36 +120,6 @@ export interface SessionSetup {
   cpuNodes?: readonly string[];
 }
 
-/** The most a PieceReadBlob reads at once: ORT copies each initializer through pieces of this size. */
-const PIECE_BYTES = 8 * 1024 * 1024;
-
-/**
- * A stored Blob as the jspi build should read it. That build streams each initializer's slice through a
- * BYOB reader (blob.slice(…).stream()), and on IndexedDB-backed Blobs such a read was seen never to settle,
- * with everything idle: the real-size check hung at session creation, in a BYOB read pending for minutes
- * (docs/runtime.md). This Blob's slices stream from arrayBuffer() reads of at most PIECE_BYTES instead, a
- * stream without BYOB support, so ORT takes its plain-reader path. No byte is read until ORT asks.
- */
-class PieceReadBlob extends Blob {
-  override slice(start?: number, end?: number, contentType?: string): Blob {
-    return new PieceReadBlob([Blob.prototype.slice.call(this, start, end, contentType)]);
-  }
-
-  override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
-    const whole = Blob.prototype.slice.call(this);
-    let offset = 0;
-    return new ReadableStream({
-      async pull(controller) {
-        if (offset >= whole.size) return controller.close();
-        const end = Math.min(offset + PIECE_BYTES, whole.size);
-        const piece = await whole.slice(offset, end).arrayBuffer();
-        offset = end;
-        controller.enqueue(new Uint8Array(piece));
-      },
-    });
-  }
-}
-
 /** Where a session's time went while it was being made: reading the bundle's bytes, then creating it. */
 export type SessionPhaseTimer = (phase: 'read' | 'create', ms: number) => void;
 
@@ -214,10 +184,7 @@ export async function createSession(
   const graphBytes = graph instanceof Blob ? new Uint8Array(await graph.arrayBuffer()) : graph!;
   // The graph names each shard by its basename (docs/bundle-format.md). A Blob is never read here: the
   // jspi build streams it, the asyncify build reads it whole itself (it cannot do otherwise).
-  const externalData = component.external_data.map((file, i) => {
-    const data = shards[i]!;
-    return { path: file.path.split('/').pop()!, data: data instanceof Blob ? new PieceReadBlob([data]) : data };
-  });
+  const externalData = component.external_data.map((file, i) => ({ path: file.path.split('/').pop()!, data: shards[i]! }));
   onPhase?.('read', performance.now() - start);
   start = performance.now();
   try {
