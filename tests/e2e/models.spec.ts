@@ -29,6 +29,18 @@ async function paste(page: Page, text: string) {
   await panel.getByRole('button', { name: 'Check size' }).click();
 }
 
+/** The tiny bundle downloaded into the store by its address and put in use, as a user would. */
+async function downloadTinyAndUse(page: Page, baseURL: string) {
+  await openApp(page);
+  const manifestUrl = `${baseURL}/models/tiny/manifest.json`;
+  await paste(page, manifestUrl);
+  const panel = page.getByRole('region', { name: 'Model' });
+  await panel.getByRole('button', { name: 'Download' }).click();
+  await expect(panel.getByText('Downloaded and verified.')).toBeVisible({ timeout: 60_000 });
+  await panel.getByRole('button', { name: 'Use this model' }).click();
+  return { manifestUrl, panel };
+}
+
 /** Flips one byte of a stored file's first chunk in IndexedDB, as bit rot or a failing disk would. */
 async function flipStoredByte(page: Page, manifestUrl: string, pick: (manifest: any) => string) {
   const sha256 = pick(await (await page.request.get(manifestUrl)).json());
@@ -417,13 +429,7 @@ test('a stored model damaged behind the app is caught before a run uses it; the 
   baseURL,
 }) => {
   test.setTimeout(240_000);
-  await openApp(page);
-  const manifestUrl = `${baseURL}/models/tiny/manifest.json`;
-  await paste(page, manifestUrl);
-  const panel = page.getByRole('region', { name: 'Model' });
-  await panel.getByRole('button', { name: 'Download' }).click();
-  await expect(panel.getByText('Downloaded and verified.')).toBeVisible({ timeout: 60_000 });
-  await panel.getByRole('button', { name: 'Use this model' }).click();
+  const { manifestUrl, panel } = await downloadTinyAndUse(page, baseURL!);
   // One byte of the stored transformer weights flipped, as bit rot or a failing disk would.
   await flipStoredByte(page, manifestUrl, (m) => m.components.transformer.external_data[0].sha256);
 
@@ -445,13 +451,7 @@ test('a stored model damaged behind the app is caught before a run uses it; the 
 
 test('a stored tokenizer file damaged behind the app is caught before it is parsed, like the weights', async ({ page, baseURL }) => {
   test.setTimeout(180_000);
-  await openApp(page);
-  const manifestUrl = `${baseURL}/models/tiny/manifest.json`;
-  await paste(page, manifestUrl);
-  const panel = page.getByRole('region', { name: 'Model' });
-  await panel.getByRole('button', { name: 'Download' }).click();
-  await expect(panel.getByText('Downloaded and verified.')).toBeVisible({ timeout: 60_000 });
-  await panel.getByRole('button', { name: 'Use this model' }).click();
+  const { manifestUrl, panel } = await downloadTinyAndUse(page, baseURL!);
   await flipStoredByte(
     page,
     manifestUrl,
