@@ -1,3 +1,5 @@
+import type { WalkLayout } from '../src/shared/events';
+
 /**
  * The frames of the last finished job, kept in the worker so that the video and strip encoders
  * read them where they are (only previews and the finished files cross to the UI).
@@ -15,6 +17,8 @@ export interface FrameSet {
   state1: string;
   state2: string;
   frames: StoredFrame[];
+  /** The grid and the timeline's states (left out: one row, states on the first and last frame). */
+  layout?: WalkLayout & { states: string[] };
 }
 
 let last: FrameSet | null = null;

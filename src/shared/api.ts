@@ -1,6 +1,6 @@
 import type { BundleManifest, ComponentName } from './manifest';
 import type { RenderRequest } from './request';
-import type { Backend, EventSink } from './events';
+import type { Backend, EventSink, FramePlace, WalkLayout } from './events';
 import type { StoreApi } from './store-api';
 import type { VideoApi } from './video-api';
 import type { AssembleApi } from './assemble-api';
@@ -49,6 +49,7 @@ export interface FrameInfo {
   scale: number;
   /** Taken from the frame cache (an earlier job rendered it with the same inputs). */
   cached: boolean;
+  place: FramePlace;
 }
 
 export interface RenderResult {
@@ -57,6 +58,8 @@ export interface RenderResult {
   width: number;
   height: number;
   frames: FrameInfo[];
+  /** The grid and where the timeline's states sit (also sent as the `walk` event). */
+  layout: WalkLayout;
   /** Milliseconds spent per stage, for the benchmark and the UI's "took" line. */
   timings: Record<string, number>;
 }
