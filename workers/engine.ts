@@ -4,7 +4,7 @@ import { ortBuild, ortThreads, wasmHeapBytes, webGpuProblem } from './runtime/or
 import { gpuInfo } from './runtime/gpu-device';
 import type { EngineApi, BundleSource, DeviceReport, JobId, RenderResult, BundleInfo } from '../src/shared/api';
 import type { Backend, EventSink, GeneratorEvent } from '../src/shared/events';
-import { validateRequest, type RenderRequest } from '../src/shared/request';
+import { validateRequest, type RenderRequest, timelineStates } from '../src/shared/request';
 import { bundleSizes } from '../src/shared/manifest';
 import { AppError } from '../src/shared/errors';
 import { urlReader } from './bundle-url';
@@ -71,13 +71,15 @@ export async function render(
         return runJob(bundle, request, emit, cancel, options.hooks);
       }
     });
-    rememberFrames({ width: request.width, height: request.height, state1: request.state1, state2: request.state2, frames: output.frames });
+    const layout = { ...output.layout, states: timelineStates(request) };
+    rememberFrames({ width: request.width, height: request.height, state1: request.state1, state2: request.state2, frames: output.frames, layout });
     return {
       seed: request.seed,
       backend,
       width: request.width,
       height: request.height,
-      frames: output.frames.map(({ index, scale, cached }) => ({ index, scale, cached })),
+      frames: output.frames.map(({ index, scale, cached, place }) => ({ index, scale, cached, place })),
+      layout: output.layout,
       timings: output.timings,
     };
   } finally {

@@ -2,7 +2,7 @@
  * The direction stage (CLIP): the prompt's pooled vector, and the direction in pooled CLIP space
  * between the two states: mean over template rounds of pooled(pos) − pooled(neg), batched and cached.
  */
-import type { RenderRequest } from '../../src/shared/request';
+import { timelineStates, type RenderRequest } from '../../src/shared/request';
 import { tensorI64 } from '../runtime/ort';
 import type { FixedLengthTokenizer } from '../runtime/tokenizers';
 import { drawTemplatePairs, directionPrompts, DirectionMean } from './slider';
@@ -13,10 +13,21 @@ const directionCache = new Map<string, Float32Array>();
 
 export interface PooledText {
   pooled: Float32Array;
-  direction: Float32Array;
+  /** One direction per segment of the timeline (from each state to the next). */
+  directions: Float32Array[];
+  /** The second axis's direction, when the request has one. */
+  direction2?: Float32Array;
 }
 
-export async function encodePooledAndDirection(
+/** The pairs of states whose directions a request needs: each segment's, then the second axis's. */
+export function directionPairs(request: RenderRequest): [from: string, to: string][] {
+  const states = timelineStates(request);
+  const pairs = states.slice(1).map((to, k): [string, string] => [states[k]!, to]);
+  if (request.axis2) pairs.push([request.axis2.state1, request.axis2.state2]);
+  return pairs;
+}
+
+export async function encodePooledAndDirections(
   job: Job,
   request: RenderRequest,
   tokenizer: FixedLengthTokenizer,
@@ -28,36 +39,53 @@ export async function encodePooledAndDirection(
         (await job.run('clip', clip, { input_ids: tensorI64(ids, [rows, ids.length / rows]) }, ['pooled']))[0]!;
       const pooled = await job.timed('clip', () => encodePooled(clipIds, 1));
       job.emit({ type: 'stage', stage: 'direction' });
-      const direction = job.hooks.direction ?? (await job.timed('direction', () => findDirection(job, request, tokenizer, encodePooled)));
-      return { pooled, direction };
+      const pairs = directionPairs(request);
+      const found: Float32Array[] = [];
+      // An injected direction (parity tests) stands for the one segment of a two-state walk.
+      if (job.hooks.direction && pairs.length === 1) found.push(job.hooks.direction);
+      else {
+        const progress = { done: 0, total: pairs.length * Math.max(1, request.iterations) };
+        for (const [from, to] of pairs)
+          found.push(await job.timed('direction', () => findDirection(job, request, from, to, tokenizer, encodePooled, progress)));
+      }
+      const segments = pairs.length - (request.axis2 ? 1 : 0);
+      return { pooled, directions: found.slice(0, segments), ...(request.axis2 ? { direction2: found[segments]! } : {}) };
     }),
   );
 }
 
 type EncodePooled = (ids: BigInt64Array, rows: number) => Promise<Float32Array>;
 
+/** The direction from `from` to `to` (the Space's opposite and target): mean of pooled(pos) − pooled(neg). */
 async function findDirection(
   job: Job,
   request: RenderRequest,
+  from: string,
+  to: string,
   tokenizer: FixedLengthTokenizer,
   encodePooled: EncodePooled,
+  progress: { done: number; total: number },
 ): Promise<Float32Array> {
   const { hooks } = job;
   const injectedPairs = hooks.pairs;
   const batch = hooks.directionBatch ?? DIRECTION_BATCH;
   const key = JSON.stringify([
     job.manifest.version,
-    request.state1,
-    request.state2,
+    from,
+    to,
     request.iterations,
     request.seed,
     injectedPairs ?? null,
   ]);
   const cached = hooks.directionBatch === undefined && hooks.directionCompact === undefined ? directionCache.get(key) : undefined;
-  if (cached) return cached;
+  const before = progress.done;
+  if (cached) {
+    progress.done += Math.max(1, request.iterations);
+    return cached;
+  }
   // The Space's target is the 2nd state and its opposite the 1st.
   const pairs = injectedPairs ?? drawTemplatePairs(request.seed, request.iterations);
-  const { positive, negative } = directionPrompts(request.state2, request.state1, pairs);
+  const { positive, negative } = directionPrompts(to, from, pairs);
   let mean: DirectionMean | undefined;
   const rounds = Math.max(1, Math.floor(batch / 2));
   for (let start = 0; start < positive.length; start += rounds) {
@@ -76,8 +104,9 @@ async function findDirection(
     const dim = pooled.length / (2 * rows);
     mean ??= new DirectionMean(dim);
     mean.add(pooled.subarray(0, rows * dim), pooled.subarray(rows * dim));
-    job.emit({ type: 'progress', stage: 'direction', done: end, total: positive.length });
+    job.emit({ type: 'progress', stage: 'direction', done: before + end, total: progress.total });
   }
+  progress.done = before + Math.max(1, request.iterations);
   const direction = mean!.result();
   directionCache.set(key, direction);
   if (directionCache.size > 32) directionCache.delete(directionCache.keys().next().value!);

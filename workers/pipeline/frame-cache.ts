@@ -18,6 +18,19 @@ export function frameKey({ bundleVersion, backend, request: r, scale }: FrameKey
   return JSON.stringify([bundleVersion, backend, r.prompt, r.maxSequenceLength, r.state1, r.state2, r.iterations, r.seed, r.steps, r.width, r.height, scale]);
 }
 
+/**
+ * A frame of any walk: a plain two-state walk's key is frameKey's; keyframes add the timeline, the segment
+ * and the strength (the segment's middle depends on it), a second axis its states, normalising and scale.
+ */
+export function walkFrameKey(parts: FrameKeyParts, frame: { column: { segment: number }; scale2: number }): string {
+  const r = parts.request;
+  const plain = frameKey(parts);
+  if (!r.waypoints?.length && !r.axis2) return plain;
+  const timeline = r.waypoints?.length ? [r.waypoints, frame.column.segment, r.strength] : [];
+  const axis2 = r.axis2 ? [r.axis2.state1, r.axis2.state2, r.axis2.normalize, frame.scale2] : [];
+  return JSON.stringify([plain, ...timeline, ...axis2]);
+}
+
 export class FrameCache {
   #entries = new Map<string, Uint8ClampedArray<ArrayBuffer>>();
   #bytes = 0;

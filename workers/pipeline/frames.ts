@@ -11,35 +11,42 @@ import { gpuDevice } from '../runtime/gpu-device';
 import { fluxSchedule, eulerStep } from './schedule';
 import { gaussianNoise } from './rng';
 import { latentShape, packLatents, imageIds, textIds, tokenCount } from './latents';
-import { shiftPooledInto } from './slider';
 import { eulerGraph, unpackGraph } from './latent-graphs';
 import { decodeOnCpu, decodeOnGpu, type GpuUnpack } from './decode';
 import type { Job } from './job';
 
-/** What the frames need from the text stages. */
+/** What the frames need from the text stage. */
 export interface FrameInputs {
   /** T5's hidden states [1, textLength, d_model]. */
   t5: Float32Array;
   textLength: number;
-  pooled: Float32Array;
-  direction: Float32Array;
 }
 
-/** A frame to render: its index in the walk and its slider scale. */
+/** A frame to render: a number that names it (hooks, progress) and its pooled CLIP vector. */
 export interface FrameTask {
   index: number;
-  scale: number;
+  pooled: Float32Array;
+}
+
+/**
+ * The frames to render, handed out one at a time: a planner may decide the next frames from the images of
+ * the ones before (even spacing), while the sessions stay open. `expected` is how many it will hand out at
+ * most (for progress).
+ */
+export interface FrameTasks {
+  tasks: Iterable<FrameTask> | AsyncIterable<FrameTask>;
+  expected: () => number;
 }
 
 export async function renderFrames(
   job: Job,
   request: RenderRequest,
   text: FrameInputs,
-  todo: readonly FrameTask[],
+  todo: FrameTasks,
   onImage: (task: FrameTask, image: Float32Array) => void,
 ): Promise<void> {
   const { manifest, hooks, cancel } = job;
-  const { t5, textLength, pooled, direction } = text;
+  const { t5, textLength } = text;
   const shape = latentShape(request.width, request.height, manifest.vae.latent_channels, manifest.vae.spatial_factor);
   const tokens = tokenCount(shape);
   const noise = hooks.noise ?? packLatents(gaussianNoise(request.seed, tokens * 64), shape);
@@ -63,7 +70,7 @@ export async function renderFrames(
     });
     // GPU tensors made for this job; disposed (their buffers destroyed) when the stage ends.
     const owned: OrtTensor[] = [];
-    const total = todo.length * request.steps;
+
     let gpu: (GpuUnpack & { device: GPUDevice; euler: OrtSession; dt: OrtTensor[] }) | undefined;
     // The latest Euler output on the GPU (ORT's buffer): disposed even when a cancel ends the frame early.
     let stepLatents: OrtTensor | undefined;
@@ -93,12 +100,12 @@ export async function renderFrames(
       } else fixedFeeds = Object.fromEntries(Object.entries(inputs).map(([name, [data, dims]]) => [name, tensorF32(data, dims)]));
       const sync = hooks.syncGpu ? gpu?.device : undefined;
       const noiseFeed = onGpu ? (owned.push(gpuTensorF32(gpu!.device, noise, [1, tokens, 64])), owned.at(-1)!) : undefined;
-      const pooledFrame = new Float32Array(pooled.length);
 
       await job.timed('frames', async () => {
-        for (const [k, task] of todo.entries()) {
-          shiftPooledInto(pooledFrame, pooled, direction, task.scale);
-          const pooledFeed = tensorF32(pooledFrame, [1, pooled.length]);
+        let k = 0;
+        for await (const task of todo.tasks) {
+          const pooledFeed = tensorF32(task.pooled, [1, task.pooled.length]);
+          const frames = todo.expected();
           // wasm: x is updated in place; WebGPU: x is a GPU tensor, replaced by each Euler step's output.
           let x: Float32Array | undefined;
           let xGpu: OrtTensor | undefined = noiseFeed;
@@ -109,9 +116,9 @@ export async function renderFrames(
               type: 'progress',
               stage: 'denoise',
               done: k * request.steps + step,
-              total,
+              total: frames * request.steps,
               frame: k,
-              frames: todo.length,
+              frames,
               step,
               steps: request.steps,
             });
@@ -149,6 +156,7 @@ export async function renderFrames(
             stepLatents = undefined;
           } else image = await decodeOnCpu(job, decoder, x!, shape);
           onImage(task, image);
+          k++;
         }
       });
     } finally {
@@ -160,6 +168,7 @@ export async function renderFrames(
         ...(gpu ? [job.sessions.closeGraph(gpu.euler), job.sessions.closeGraph(gpu.unpack)] : []),
       ]);
     }
+    const total = todo.expected() * request.steps;
     job.emit({ type: 'progress', stage: 'denoise', done: total, total });
   });
 }

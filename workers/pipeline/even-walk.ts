@@ -1,0 +1,140 @@
+/**
+ * The even-spacing stage: renders the uniform walk (a coarse pass that is also the baseline), measures how
+ * much neighbouring frames differ, places the frames at even steps of that change, renders the new places,
+ * and refines once more from everything rendered. The placement with the most even neighbours wins (the
+ * uniform walk included, so even spacing is never less even than uniform). The transformer and decoder stay
+ * open across the passes; every frame rendered is reused (by the job, and by later jobs through the cache).
+ */
+import type { Evenness } from '../../src/shared/events';
+import { timelineStates } from '../../src/shared/request';
+import type { EncodedText } from './encode';
+import { renderFrames, type FrameTask } from './frames';
+import { uniformColumns, columnsFromSteps, type WalkColumn, type WalkFrame } from './walk-plan';
+import { pixelDistance, coefficientOfVariation, placeEvenly, type SegmentSample } from './spacing';
+import type { WalkRender } from './run';
+
+/** Placement passes after the uniform one. */
+export const EVEN_PASSES = 2;
+/** Places per uniform step a frame may be put at (fractions with this many times the uniform denominator). */
+const PLACES_PER_STEP = 64;
+
+interface Seen {
+  column: WalkColumn;
+  rgba: Uint8ClampedArray<ArrayBuffer>;
+  cached: boolean;
+}
+
+const placeKey = (c: WalkColumn) => `${c.segment}:${c.num}/${c.den}`;
+const onWalk = (column: WalkColumn): WalkFrame => ({ index: 0, column, row: 0, scale2: 0 });
+
+export async function evenSpacing(
+  walk: WalkRender,
+  text: EncodedText,
+  lengths: readonly number[],
+  pooledOf: (frame: WalkFrame) => Float32Array,
+): Promise<{ columns: WalkColumn[]; evenness: Evenness }> {
+  const { job, request } = walk;
+  const { strength, frames } = request;
+  const uniform = uniformColumns(strength, frames, lengths);
+  const grids = lengths.map((_, k) => PLACES_PER_STEP * uniform.filter((c, i) => i > 0 && c.segment === k).length);
+  const seen = new Map<string, Seen>();
+  const pending = new Map<number, WalkColumn>();
+  let renders = 0;
+  let passesLeft = EVEN_PASSES;
+  let inPass = 0;
+
+  /** The columns not rendered yet (cached ones are taken from the cache on the way). */
+  const missing = (columns: readonly WalkColumn[]) =>
+    columns.filter((column) => {
+      if (seen.has(placeKey(column))) return false;
+      const cached = walk.cached(onWalk(column));
+      if (cached) seen.set(placeKey(column), { column, rgba: cached, cached: true });
+      return !cached;
+    });
+  const cvOf = (columns: readonly WalkColumn[]) => {
+    const rgba = columns.map((c) => seen.get(placeKey(c))!.rgba);
+    return coefficientOfVariation(rgba.slice(1).map((b, i) => pixelDistance(rgba[i]!, b)));
+  };
+  const task = (column: WalkColumn): FrameTask => {
+    const index = renders++;
+    pending.set(index, column);
+    return { index, pooled: pooledOf(onWalk(column)) };
+  };
+
+  let best = { columns: uniform, cv: Infinity };
+  let uniformCv = 0;
+  async function* passes(): AsyncGenerator<FrameTask> {
+    let columns = uniform;
+    for (;;) {
+      const todo = missing(columns);
+      inPass = todo.length;
+      for (const column of todo) {
+        yield task(column);
+        inPass--;
+      }
+      const cv = cvOf(columns);
+      if (columns === uniform) uniformCv = cv;
+      if (cv < best.cv) best = { columns, cv };
+      if (passesLeft-- === 0) return;
+      columns = placed();
+    }
+  }
+
+  /** Frames placed at even steps of the change measured over every frame rendered so far. */
+  function placed(): WalkColumn[] {
+    const samples: SegmentSample[][] = grids.map(() => []);
+    const rgbaOf: Uint8ClampedArray[][] = grids.map(() => []);
+    const points = [...seen.values()].map(({ column, rgba }) => ({ column, rgba }));
+    for (const { column, rgba } of points) {
+      const at = (column.num / column.den) * grids[column.segment]!;
+      samples[column.segment]!.push({ at, step: 0 });
+      rgbaOf[column.segment]!.push(rgba);
+      // A state between two segments ends one and starts the next.
+      if (column.num === column.den && column.segment + 1 < grids.length) {
+        samples[column.segment + 1]!.push({ at: 0, step: 0 });
+        rgbaOf[column.segment + 1]!.push(rgba);
+      }
+    }
+    const sorted = samples.map((list, k) => {
+      const order = list.map((_, i) => i).sort((a, b) => list[a]!.at - list[b]!.at);
+      return order.map((i, n) => ({
+        at: list[i]!.at,
+        step: n === 0 ? 0 : pixelDistance(rgbaOf[k]![order[n - 1]!]!, rgbaOf[k]![i]!),
+      }));
+    });
+    const places = placeEvenly(sorted, grids, frames);
+    return columnsFromSteps(
+      strength,
+      places.map((list, k) => list.map((p) => [p, grids[k]!] as const)),
+    );
+  }
+
+  // Frames the cache already holds need no session: start the renderer only if a pass needs a frame.
+  const planner = passes();
+  const first = await planner.next();
+  if (!first.done) {
+    job.emit({ type: 'stage', stage: 'denoise' });
+    const states = timelineStates(request).length;
+    const tasks = (async function* () {
+      yield first.value;
+      yield* planner;
+    })();
+    const expected = () => renders + inPass + passesLeft * Math.max(0, frames - states);
+    await renderFrames(job, request, { t5: text.t5, textLength: text.t5Ids.length }, { tasks, expected }, (t, image) => {
+      job.hooks.onDecoded?.(t.index, image);
+      const column = pending.get(t.index)!;
+      pending.delete(t.index);
+      const rgba = walk.toRgba(image);
+      walk.remember(onWalk(column), rgba);
+      seen.set(placeKey(column), { column, rgba, cached: false });
+    });
+  }
+
+  const evenness: Evenness = { uniformCv, evenCv: best.cv, renders };
+  job.emit({ type: 'walk', ...walk.layout(best.columns, { evenness }) });
+  best.columns.forEach((column, index) => {
+    const { rgba, cached } = seen.get(placeKey(column))!;
+    walk.deliver({ index, column, row: 0, scale2: 0 }, best.columns.length, rgba, cached);
+  });
+  return { columns: best.columns, evenness };
+}

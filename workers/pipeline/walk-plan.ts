@@ -1,0 +1,182 @@
+/**
+ * Where each frame of a walk sits, and what its pooled vector is (pure; unit-tested in node).
+ *
+ * A timeline of states s_0..s_K gives one direction per segment, d_k = mean over template rounds of
+ * pooled(s_{k+1}) − pooled(s_k) (the two-state method per neighbouring pair). The walk is the piecewise path
+ * through the states' places P_k = pooled + 2·strength·(p_k − (p_0 + p_K)/2), so a two-state walk runs from
+ * pooled − s·d to pooled + s·d exactly as the original does. A frame on segment k at scale a ∈ [−s, s] is
+ * pooled + C_k + a·d_k, where C_k = s·(Σ_{j<k} d_j − Σ_{j>k} d_j) is the segment's middle (0 for one segment,
+ * which is therefore today's `shiftPooled` bit for bit). A second axis adds b·d2 on top (original: `*_2nd`).
+ */
+import type { RenderRequest } from '../../src/shared/request';
+import type { FramePlace } from '../../src/shared/events';
+import { planFrames } from './frame-plan';
+
+/** One column of the walk: its segment and its place along it as a reduced fraction num/den. */
+export interface WalkColumn {
+  segment: number;
+  num: number;
+  den: number;
+  /** The segment's slider scale, −strength + 2·strength·num/den (as planFrames computes it). */
+  scale: number;
+  /** The timeline state this column sits on, if any. */
+  state?: number;
+}
+
+/** A frame to render: its grid cell and the two scales that make its pooled vector. */
+export interface WalkFrame {
+  index: number;
+  column: WalkColumn;
+  row: number;
+  /** The second axis's scale (0 without one). */
+  scale2: number;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** A column at num/den along `segment` (the fraction is reduced, so equal places give equal floats). */
+export function columnAt(strength: number, segment: number, num: number, den: number): WalkColumn {
+  const g = gcd(num, den) || 1;
+  const [n, d] = [num / g, den / g];
+  return { segment, num: n, den: d, scale: -strength + (2 * strength * n) / d };
+}
+
+/**
+ * Splits `steps` steps between segments in proportion to their lengths, at least one each (largest
+ * remainder; ties go to the earlier segment).
+ */
+export function allocateSteps(lengths: readonly number[], steps: number): number[] {
+  const k = lengths.length;
+  if (steps < k) throw new RangeError(`${steps} steps cannot give each of ${k} segments one`);
+  const total = lengths.reduce((a, b) => a + b, 0);
+  // Degenerate lengths (all zero, or not finite) split evenly.
+  const share = total > 0 && Number.isFinite(total) ? lengths.map((l) => l / total) : lengths.map(() => 1 / k);
+  const exact = share.map((f) => f * steps);
+  const counts = exact.map((e) => Math.max(1, Math.floor(e)));
+  const remainder = (i: number) => exact[i]! - counts[i]!;
+  let left = steps - counts.reduce((a, b) => a + b, 0);
+  const order = exact.map((_, i) => i);
+  // Too few given: the largest remainders get one more. Too many (the minimum of one): the most over their share give one back.
+  order.sort((a, b) => remainder(b) - remainder(a) || a - b);
+  for (let n = 0; left > 0; n++, left--) counts[order[n % k]!]!++;
+  for (let n = k - 1; left < 0; n = (n + k - 1) % k) {
+    const i = order[n]!;
+    if (counts[i]! > 1) (counts[i]!--, left++);
+  }
+  return counts;
+}
+
+/**
+ * The uniform walk: `frames` columns, frames per segment in proportion to the segments' lengths, evenly
+ * spaced within each. One segment gives planFrames' columns exactly.
+ */
+export function uniformColumns(strength: number, frames: number, lengths: readonly number[]): WalkColumn[] {
+  if (lengths.length === 1)
+    return planFrames(strength, frames).map(({ index, num, den, scale }) => ({
+      segment: 0,
+      num,
+      den,
+      scale,
+      ...(index === 0 ? { state: 0 } : index === frames - 1 ? { state: 1 } : {}),
+    }));
+  return columnsFromSteps(strength, allocateSteps(lengths, frames - 1).map((n) => Array.from({ length: n }, (_, i) => [i + 1, n] as const)));
+}
+
+/**
+ * Columns from each segment's places after its start, as fractions (the last of each must be 1): the
+ * first column is the 1st state; each segment's last column is the next state.
+ */
+export function columnsFromSteps(strength: number, places: readonly (readonly (readonly [number, number])[])[]): WalkColumn[] {
+  const columns: WalkColumn[] = [{ ...columnAt(strength, 0, 0, 1), state: 0 }];
+  places.forEach((segment, k) => {
+    for (const [num, den] of segment) columns.push(columnAt(strength, k, num, den));
+    columns.at(-1)!.state = k + 1;
+  });
+  return columns;
+}
+
+/** The columns the timeline's states sit on. */
+export function stateColumns(columns: readonly WalkColumn[]): number[] {
+  const out: number[] = [];
+  columns.forEach((c, i) => {
+    if (c.state !== undefined) out[c.state] = i;
+  });
+  return out;
+}
+
+/** The grid: every column at every second-axis scale, row-major (index = row·columns + column). */
+export function gridFrames(request: RenderRequest, columns: readonly WalkColumn[]): WalkFrame[] {
+  const rows = request.axis2 ? planFrames(request.axis2.strength, request.axis2.frames).map((p) => p.scale) : [0];
+  return rows.flatMap((scale2, row) => columns.map((column, c) => ({ index: row * columns.length + c, column, row, scale2 })));
+}
+
+export function framePlace(frame: WalkFrame, columns: number): FramePlace {
+  const { column, row, scale2 } = frame;
+  return {
+    column: frame.index - row * columns,
+    row,
+    segment: column.segment,
+    along: column.num / column.den,
+    ...(column.state !== undefined ? { state: column.state } : {}),
+    scale2,
+  };
+}
+
+/** The middles C_k of the segments (float32): s·(Σ_{j<k} d_j − Σ_{j>k} d_j). */
+export function segmentMiddles(directions: readonly Float32Array[], strength: number): Float32Array[] {
+  const dim = directions[0]!.length;
+  return directions.map((_, k) => {
+    const sum = new Float64Array(dim);
+    directions.forEach((d, j) => {
+      if (j === k) return;
+      const sign = j < k ? 1 : -1;
+      for (let i = 0; i < dim; i++) sum[i]! += sign * d[i]!;
+    });
+    return Float32Array.from(sum, (v) => v * strength);
+  });
+}
+
+/** What every frame's pooled vector is made from. */
+export interface WalkConditioning {
+  pooled: Float32Array;
+  /** One direction per segment. */
+  directions: Float32Array[];
+  /** The second axis's direction. */
+  direction2?: Float32Array;
+  strength: number;
+  /** The original's normalize_scales: both scales divided by |a| + |b|. */
+  normalize: boolean;
+}
+
+/**
+ * pooled (+ C_k) + a·d_k (+ b·d2), in float32 in that order. With one segment and no second axis this is
+ * `shiftPooledInto(out, pooled, d, a)` bit for bit (the middle is not added, not even as zeros).
+ */
+export function framePooled(c: WalkConditioning, frame: WalkFrame, middles: readonly Float32Array[], out = new Float32Array(c.pooled.length)): Float32Array {
+  const f = Math.fround;
+  let a = frame.column.scale;
+  let b = frame.scale2;
+  if (c.normalize && c.direction2) {
+    // Upstream divides by zero at a = b = 0; the frame with no shift stays unshifted here.
+    const sum = Math.abs(a) + Math.abs(b);
+    if (sum > 0) [a, b] = [a / sum, b / sum];
+  }
+  const d = c.directions[frame.column.segment]!;
+  const middle = c.directions.length > 1 ? middles[frame.column.segment] : undefined;
+  const [fa, fb] = [f(a), f(b)];
+  for (let i = 0; i < out.length; i++) {
+    const base = middle ? f(c.pooled[i]! + middle[i]!) : c.pooled[i]!;
+    let v = f(base + f(d[i]! * fa));
+    if (c.direction2) v = f(v + f(c.direction2[i]! * fb));
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Euclidean length of each direction (how far apart neighbouring states are in pooled CLIP space). */
+export function directionLengths(directions: readonly Float32Array[]): number[] {
+  return directions.map((d) => Math.sqrt(d.reduce((sum, v) => sum + v * v, 0)));
+}
