@@ -14,6 +14,13 @@ export type VideoCodecName = 'avc' | 'vp9' | 'av1' | 'vp8';
  */
 export type LoopMode = 'forward' | 'pingpong';
 
+/**
+ * How the video walks a grid of frames (a second axis): `rows` row by row, each row the other way from the
+ * one before (a snake), so that frames next to each other in the video are neighbours in the grid; `loop`
+ * once around the grid's border, clockwise from the top-left frame. A single row plays in column order.
+ */
+export type VideoPath = 'rows' | 'loop';
+
 /** Mediabunny's quality levels; the bitrate they give scales with the frame size and rate. */
 export type VideoQuality = 'low' | 'medium' | 'high' | 'very-high';
 
@@ -42,6 +49,8 @@ export interface VideoOptions {
   holdLastMs?: number;
   /** Default `high`. */
   quality?: VideoQuality;
+  /** The path through a grid of frames; default `rows`. A single row ignores it. */
+  path?: VideoPath;
 }
 
 /** One codec that was tried and not used, and why. */
@@ -71,17 +80,22 @@ export interface VideoResult {
   skipped: CodecAttempt[];
   /** Milliseconds the encode took, for the UI's "took" line and the benchmark. */
   encodeMs: number;
+  /** A grid's size and the path the video took through it (left out for a single row). */
+  grid?: { columns: number; rows: number; path: VideoPath };
 }
 
 /** What a person can set for the strip. */
 export interface StripOptions {
   /** Tile height in pixels: 16..1024, default 256 like the original Space; the width keeps the aspect. */
   tileHeight?: number;
-  /** Default `none`. With captions, state 1 is written at the first tile and state 2 at the last. */
+  /**
+   * Default `none`. With captions, each state of the timeline is written under (or over) the column it sits
+   * on: the 1st at the first tile, the last at the last tile, keyframes at theirs.
+   */
   captions?: CaptionPlacement;
 }
 
-/** A finished strip: one PNG of all frames side by side. `data` is transferred. */
+/** A finished strip: one PNG of all frames side by side (a grid: `columns` x `rows` tiles). `data` is transferred. */
 export interface StripResult {
   data: ArrayBuffer;
   mimeType: 'image/png';
@@ -90,6 +104,8 @@ export interface StripResult {
   tileWidth: number;
   tileHeight: number;
   frameCount: number;
+  columns: number;
+  rows: number;
 }
 
 /** Option limits and defaults, shared so that the UI's controls match what the worker accepts. */

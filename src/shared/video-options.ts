@@ -8,6 +8,7 @@ import {
   type VideoCodecName,
   type VideoContainer,
   type VideoOptions,
+  type VideoPath,
   type VideoQuality,
 } from './video-api';
 
@@ -20,6 +21,7 @@ export interface ResolvedVideoOptions {
   holdFirstMs: number;
   holdLastMs: number;
   quality: VideoQuality;
+  path: VideoPath;
 }
 
 export interface ResolvedStripOptions {
@@ -31,6 +33,7 @@ const CONTAINERS: readonly VideoContainer[] = ['mp4', 'webm'];
 const LOOPS: readonly LoopMode[] = ['forward', 'pingpong'];
 const QUALITIES: readonly VideoQuality[] = ['low', 'medium', 'high', 'very-high'];
 const CAPTIONS: readonly CaptionPlacement[] = ['none', 'below', 'above'];
+const PATHS: readonly VideoPath[] = ['rows', 'loop'];
 
 /** The codecs each container can hold, in the order the negotiation tries them. */
 export const CODEC_ORDER: Record<VideoContainer, readonly VideoCodecName[]> = {
@@ -88,6 +91,7 @@ export function resolveVideoOptions(input: VideoOptions | undefined): ResolvedVi
     holdFirstMs: number('holdFirstMs', 'The hold on the first frame (ms)', o.holdFirstMs, holdMs.min, holdMs.max, holdMs.default),
     holdLastMs: number('holdLastMs', 'The hold on the last frame (ms)', o.holdLastMs, holdMs.min, holdMs.max, holdMs.default),
     quality: oneOf('quality', 'The video quality', o.quality, QUALITIES, 'high'),
+    path: oneOf('path', 'The path through the grid', o.path, PATHS, 'rows'),
   };
 }
 
@@ -105,10 +109,18 @@ export function resolveStripOptions(input: StripOptions | undefined): ResolvedSt
 export interface FrameSource {
   width: number;
   height: number;
+  /** In frame order: a grid's frame (column, row) at `row * columns + column`. */
   frames: readonly { rgba: Uint8ClampedArray<ArrayBuffer> }[];
+  /** The grid (left out: one row of all the frames). */
+  layout?: { columns: number; rows: number } | undefined;
 }
 
-/** Checks that frames are there and consistent; a job that has not finished has none. */
+/** The grid of a frame source: its layout, or one row of all its frames. */
+export function gridOf(source: FrameSource): { columns: number; rows: number } {
+  return source.layout ? { columns: source.layout.columns, rows: source.layout.rows } : { columns: source.frames.length, rows: 1 };
+}
+
+/** Checks that frames are there and consistent (a grid holds columns x rows of them); a job that has not finished has none. */
 export function checkFrames(source: FrameSource | null | undefined): FrameSource {
   if (!source || source.frames.length === 0)
     throw new AppError('InvalidRequest', 'There are no frames to encode yet: render a job first.', 'frames');
@@ -120,5 +132,14 @@ export function checkFrames(source: FrameSource | null | undefined): FrameSource
     if (frame.rgba.length !== bytes)
       throw new AppError('InvalidRequest', `Frame ${i} has ${frame.rgba.length} bytes; ${width}x${height} RGBA needs ${bytes}.`, 'frames');
   });
+  if (source.layout) {
+    const { columns, rows } = source.layout;
+    if (!Number.isInteger(columns) || !Number.isInteger(rows) || columns < 1 || rows < 1 || columns * rows !== source.frames.length)
+      throw new AppError(
+        'InvalidRequest',
+        `A grid of ${columns} x ${rows} does not hold the ${source.frames.length} frames there are.`,
+        'frames',
+      );
+  }
   return source;
 }

@@ -178,6 +178,35 @@ test.describe('video encoder', () => {
     }
   });
 
+  test('a grid (second axis): the video walks it row by row as a snake or once around the border, frame by frame as planned', async () => {
+    const info = test.info();
+    const [codec] = await codecsOf(page, 'mp4', 64, 64);
+    expect(codec, 'this Chromium encodes at least one MP4 codec').toBeDefined();
+    const grid = { columns: 4, rows: 3 };
+    const cases = [
+      { options: { codec }, order: [0, 1, 2, 3, 7, 6, 5, 4, 8, 9, 10, 11], path: 'rows' },
+      { options: { codec, path: 'loop' as const }, order: [0, 1, 2, 3, 7, 11, 10, 9, 8, 4], path: 'loop' },
+      // Ping-pong around the border: there and back, turning on the last border frame (held).
+      {
+        options: { codec, path: 'loop' as const, loop: 'pingpong' as const, holdLastMs: 600 },
+        order: [0, 1, 2, 3, 7, 11, 10, 9, 8, 4, 8, 9, 10, 11, 7, 3, 2, 1],
+        path: 'loop',
+      },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const r = await roundTrip(page, { width: 64, height: 64, count: 12, grid, options: c.options });
+      expect(r.plan.map((s) => s.frame)).toEqual(c.order);
+      expect(r.result.frameCount).toBe(c.order.length);
+      expect(r.result.grid).toEqual({ ...grid, path: c.path });
+      // Every decoded sample is nearest to the frame the path puts there.
+      checkRoundTrip(r, { codec: codec!, width: 64, height: 64 }, info.outputPath(`grid-${i}.mp4`));
+    }
+    // A single row ignores the path and says nothing of a grid.
+    const row = await roundTrip(page, { width: 64, height: 64, count: 5, options: { codec, path: 'loop' } });
+    expect(row.plan.map((s) => s.frame)).toEqual([0, 1, 2, 3, 4]);
+    expect(row.result.grid).toBeUndefined();
+  });
+
   test('cancel mid-encode stops before the next frame with AbortError', async () => {
     const outcome = await page.evaluate(() =>
       window.videoHarness.cancelMidway({ width: 128, height: 128, count: 30, options: { loop: 'pingpong' }, after: 5 }),
@@ -232,6 +261,9 @@ test.describe('video encoder', () => {
     expect(r.events[0]).toEqual({ type: 'stage', stage: 'video' });
     expect(r.events.at(-1)).toEqual({ type: 'progress', stage: 'video', done: 7, total: 7 });
     expect(r.strip).toMatchObject({ mimeType: 'image/png', width: 7 * 32, tileHeight: 32 });
+    // A remembered grid: the video goes once around its border, the strip is 4 x 3 tiles.
+    expect(r.grid.video).toEqual({ frameCount: 2 * (4 + 3) - 4, grid: { columns: 4, rows: 3, path: 'loop' } });
+    expect(r.grid.strip).toMatchObject({ width: 4 * 32, height: 3 * 32, columns: 4, rows: 3, frameCount: 12 });
     expect(r.cancelled).toBe('AbortError');
   });
 });
@@ -269,4 +301,35 @@ test.describe('strip', () => {
       }
     });
   }
+
+  test('a grid: columns x rows tiles, each frame in its cell, and each state of the timeline captioned at its column', async () => {
+    // 6 x 3 frames; the timeline summer → winter → fall has its keyframe on column 2.
+    const grid = { columns: 6, rows: 3, states: ['summer', 'winter', 'fall'], stateColumns: [0, 2, 5] };
+    const spec = { width: 64, height: 64, count: 18, grid, options: { tileHeight: 48, captions: 'below' as const } };
+    const r = await page.evaluate((s) => window.videoHarness.strip(s), spec);
+    const band = Math.max(18, Math.round(48 * 0.14));
+    expect(r.result).toMatchObject({
+      width: 6 * 48,
+      height: 3 * 48 + band,
+      tileWidth: 48,
+      tileHeight: 48,
+      columns: 6,
+      rows: 3,
+      frameCount: 18,
+    });
+    expect(r.png).toEqual({ width: 6 * 48, height: 3 * 48 + band });
+    r.tiles.forEach((quadrants, k) =>
+      quadrants.forEach(({ got, want }, q) =>
+        got.forEach((v, c) => expect(Math.abs(v - want[c]!), `frame ${k} quadrant ${q} channel ${c}`).toBeLessThanOrEqual(3)),
+      ),
+    );
+    expect(r.band).toEqual([255, 255, 255]);
+    // Ink under the state columns (0, 2, 5); none under column 4, which holds no state and no overflowing name.
+    for (const column of grid.stateColumns) expect(r.inkByColumn[column], `a name written at column ${column}`).toBeGreaterThan(20);
+    expect(r.inkByColumn[4], 'nothing written at column 4').toBe(0);
+
+    // Without the layout's states, the same frames in one strip name only the two ends.
+    const plain = await page.evaluate((s) => window.videoHarness.strip(s), { ...spec, grid: undefined, count: 6 });
+    expect(plain.inkByColumn[2], 'no keyframe name without a timeline').toBe(0);
+  });
 });

@@ -39,7 +39,9 @@ export function gradientFrames(width: number, height: number, count: number): Fr
 
 /** Frame k: four flat quadrants whose colours depend on k (for strip tiles, sampled at quadrant centres). */
 export function quadrantColor(k: number, q: number): [number, number, number] {
-  return [(40 + 53 * k + 90 * q) % 256, (200 - 29 * k + 60 * q) % 256, (90 + 71 * k * (q + 1)) % 256];
+  // A modulo that stays in 0..255 for the larger k of a grid (green goes below 0 from k = 7).
+  const byte = (n: number) => ((n % 256) + 256) % 256;
+  return [byte(40 + 53 * k + 90 * q), byte(200 - 29 * k + 60 * q), byte(90 + 71 * k * (q + 1))];
 }
 export function quadrantFrames(width: number, height: number, count: number): FrameSet {
   const frames: StoredFrame[] = [];
@@ -131,14 +133,18 @@ export interface RoundTripSpec {
   height: number;
   count: number;
   options: VideoOptions;
+  /** The frames as a grid (`count` = columns x rows), as a job with a second axis leaves them. */
+  grid?: { columns: number; rows: number };
 }
 
 /** Encodes synthetic frames in the page, decodes them back, and returns everything a test checks. */
 async function roundTrip(spec: RoundTripSpec) {
-  const set = gradientFrames(spec.width, spec.height, spec.count);
+  const set: FrameSet = gradientFrames(spec.width, spec.height, spec.count);
+  if (spec.grid)
+    set.layout = { ...spec.grid, stateColumns: [0, spec.grid.columns - 1], spacing: 'uniform', states: [set.state1, set.state2] };
   const events: GeneratorEvent[] = [];
   const result = await encodeVideo(set, spec.options, (e) => events.push(e));
-  const plan = planVideo(spec.count, resolveVideoOptions(spec.options));
+  const plan = planVideo(spec.count, resolveVideoOptions(spec.options), spec.grid);
   const decoded = await decodeBack(
     result.data,
     set,
@@ -163,9 +169,22 @@ async function codecs(container: VideoContainer, width: number, height: number):
   return out;
 }
 
-/** Renders a strip of quadrant frames, reads the PNG back and samples each tile's quadrant centres. */
-async function strip(spec: { width: number; height: number; count: number; options: StripOptions }) {
-  const set = quadrantFrames(spec.width, spec.height, spec.count);
+/** A grid of frames and the timeline's states at their columns, for a grid strip. */
+export interface StripGridSpec {
+  columns: number;
+  rows: number;
+  states: string[];
+  stateColumns: number[];
+}
+
+/**
+ * Renders a strip of quadrant frames (a grid's when `grid` is given: `count` = columns x rows), reads the
+ * PNG back and samples each tile's quadrant centres.
+ */
+async function strip(spec: { width: number; height: number; count: number; options: StripOptions; grid?: StripGridSpec }) {
+  const set: FrameSet = quadrantFrames(spec.width, spec.height, spec.count);
+  const columns = spec.grid?.columns ?? spec.count;
+  if (spec.grid) set.layout = { ...spec.grid, spacing: 'uniform' };
   const result = await renderStrip(set, spec.options);
   const bitmap = await createImageBitmap(new Blob([result.data], { type: result.mimeType }));
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
@@ -173,29 +192,27 @@ async function strip(spec: { width: number; height: number; count: number; optio
   ctx.drawImage(bitmap, 0, 0);
   const image = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
   const pixel = (x: number, y: number) => Array.from(image.subarray((y * bitmap.width + x) * 4, (y * bitmap.width + x) * 4 + 3));
-  const tilesY = spec.options.captions === 'above' ? result.height - result.tileHeight : 0;
+  const rows = spec.grid?.rows ?? 1;
+  const bandH = result.height - result.tileHeight * rows;
+  const tilesY = spec.options.captions === 'above' ? bandH : 0;
+  // Frame k is on tile (k % columns, k / columns).
   const tiles = set.frames.map((_, k) =>
     [0, 1, 2, 3].map((q) => {
-      const x = Math.floor(k * result.tileWidth + (q % 2 === 0 ? 0.25 : 0.75) * result.tileWidth);
-      const y = Math.floor(tilesY + (q < 2 ? 0.25 : 0.75) * result.tileHeight);
+      const x = Math.floor(((k % columns) + (q % 2 === 0 ? 0.25 : 0.75)) * result.tileWidth);
+      const y = Math.floor(tilesY + (Math.floor(k / columns) + (q < 2 ? 0.25 : 0.75)) * result.tileHeight);
       return { got: pixel(x, y), want: quadrantColor(k, q) };
     }),
   );
-  // Ink in the caption band: dark pixels in the first and in the last tile's column.
-  let inkFirst = 0;
-  let inkLast = 0;
+  // Ink in the caption band: dark pixels under each tile's column.
+  const inkByColumn = new Array<number>(columns).fill(0);
   let band: number[] | null = null;
   if (spec.options.captions && spec.options.captions !== 'none') {
-    const bandY = spec.options.captions === 'above' ? 0 : result.tileHeight;
-    const bandH = result.height - result.tileHeight;
+    const bandY = spec.options.captions === 'above' ? 0 : result.tileHeight * rows;
     band = pixel(result.width >> 1, bandY + 1);
     for (let y = bandY; y < bandY + bandH; y++) {
       for (let x = 0; x < result.width; x++) {
         const [r] = pixel(x, y);
-        if (r! < 100) {
-          if (x < result.tileWidth) inkFirst++;
-          if (x >= result.width - result.tileWidth) inkLast++;
-        }
+        if (r! < 100) inkByColumn[Math.floor(x / result.tileWidth)]! += 1;
       }
     }
   }
@@ -205,8 +222,9 @@ async function strip(spec: { width: number; height: number; count: number; optio
     tiles,
     band,
     bandColor: CAPTION_COLORS.band,
-    inkFirst,
-    inkLast,
+    inkByColumn,
+    inkFirst: inkByColumn[0]!,
+    inkLast: inkByColumn[columns - 1]!,
   };
 }
 
@@ -257,6 +275,16 @@ async function viaWorker(spec: RoundTripSpec) {
       proxy((e: GeneratorEvent) => void events.push(e)),
     );
     const strip = await api.renderStrip({ tileHeight: 32, captions: 'below' });
+    // A grid (a job with a second axis): the video walks it, the strip is a grid PNG.
+    const grid = gradientFrames(spec.width, spec.height, 12);
+    grid.layout = { columns: 4, rows: 3, stateColumns: [0, 3], spacing: 'uniform', states: [grid.state1, grid.state2] };
+    await api.remember(grid);
+    const gridVideo = await api.encodeVideo(
+      'job-grid',
+      { ...spec.options, path: 'loop' },
+      proxy(() => {}),
+    );
+    const gridStrip = await api.renderStrip({ tileHeight: 32 });
     // A long job, cancelled from the page once it has started.
     const big = gradientFrames(256, 256, 40);
     await api.remember(big);
@@ -280,6 +308,10 @@ async function viaWorker(spec: RoundTripSpec) {
       result: { ...result, data: undefined, isArrayBuffer: result.data instanceof ArrayBuffer, bytes: result.data.byteLength },
       events,
       strip: { ...strip, data: undefined, bytes: strip.data.byteLength },
+      grid: {
+        video: { frameCount: gridVideo.frameCount, grid: gridVideo.grid },
+        strip: { ...gridStrip, data: undefined, bytes: gridStrip.data.byteLength },
+      },
       cancelled,
     };
   } finally {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors';
 import { cropRgba, encodedSize } from '../../workers/video/frames';
-import { stripLayout } from '../../workers/video/strip';
+import { stripCaptions, stripLayout, tileOrigin } from '../../workers/video/strip';
 
 describe('encodedSize', () => {
   it('crops odd sides to even for H.264 only', () => {
@@ -64,5 +64,68 @@ describe('stripLayout', () => {
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).name).toBe('InvalidRequest');
     expect((error as AppError).message).toMatch(/66560 px wide.*smaller tile height/);
+  });
+});
+
+describe('a grid strip', () => {
+  it('lays out columns x rows tiles, the caption band under (or over) all rows', () => {
+    const below = stripLayout(64, 32, 7, 32, 'below', 3);
+    expect(below).toMatchObject({
+      tileWidth: 64,
+      tileHeight: 32,
+      columns: 7,
+      rows: 3,
+      width: 448,
+      height: 96 + 18,
+      tilesY: 0,
+      captionY: 96,
+    });
+    const above = stripLayout(64, 32, 7, 32, 'above', 3);
+    expect(above).toMatchObject({ height: 114, tilesY: 18, captionY: 0 });
+    // Frame (column, row) = row * columns + column, each on its own tile.
+    expect(tileOrigin(below, 0)).toEqual({ x: 0, y: 0 });
+    expect(tileOrigin(below, 6)).toEqual({ x: 6 * 64, y: 0 });
+    expect(tileOrigin(below, 7)).toEqual({ x: 0, y: 32 });
+    expect(tileOrigin(below, 7 * 3 - 1)).toEqual({ x: 6 * 64, y: 64 });
+    expect(tileOrigin(above, 9)).toEqual({ x: 2 * 64, y: 18 + 32 });
+  });
+
+  it('a single row is the strip as before', () => {
+    expect(stripLayout(64, 64, 4, 256, 'below', 1)).toEqual(stripLayout(64, 64, 4, 256, 'below'));
+  });
+
+  it('refuses a grid higher than a canvas can be', () => {
+    expect(() => stripLayout(64, 64, 3, 1024, 'below', 33)).toThrow(/px high, over the 32767 px/);
+  });
+});
+
+describe('stripCaptions', () => {
+  const layout = stripLayout(64, 64, 7, 64, 'below');
+
+  it('two states: the 1st from the left edge, the 2nd to the right edge, half the strip each', () => {
+    expect(stripCaptions(layout, ['fresh', 'rotten'], [0, 6], 4)).toEqual([
+      { text: 'fresh', x: 4, align: 'left', room: 7 * 32 - 8 },
+      { text: 'rotten', x: 7 * 64 - 4, align: 'right', room: 7 * 32 - 8 },
+    ]);
+  });
+
+  it('keyframes are centred on their tile, within the room their neighbours leave', () => {
+    // summer on 0, winter on 2, summer on 6: winter's stretch reaches halfway to its nearer neighbour on
+    // both sides (tiles 1.5 to 3.5), the 1st summer's from the left edge to halfway to winter (1.5 tiles),
+    // the last summer's from halfway after winter (4.5 tiles) to the right edge.
+    const captions = stripCaptions(layout, ['summer', 'winter', 'summer'], [0, 2, 6], 4);
+    expect(captions).toEqual([
+      { text: 'summer', x: 4, align: 'left', room: 1.5 * 64 - 8 },
+      { text: 'winter', x: 2.5 * 64, align: 'center', room: 2 * 64 - 8 },
+      { text: 'summer', x: 7 * 64 - 4, align: 'right', room: 2.5 * 64 - 8 },
+    ]);
+    // No two stretches overlap.
+    const stretch = (c: (typeof captions)[number]) =>
+      c.align === 'left'
+        ? [c.x - 4, c.x - 4 + c.room + 8]
+        : c.align === 'right'
+          ? [c.x + 4 - c.room - 8, c.x + 4]
+          : [c.x - c.room / 2 - 4, c.x + c.room / 2 + 4];
+    for (let i = 1; i < captions.length; i++) expect(stretch(captions[i - 1]!)[1]).toBeLessThanOrEqual(stretch(captions[i]!)[0]!);
   });
 });

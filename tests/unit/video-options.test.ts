@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/shared/errors';
-import { checkFrames, resolveStripOptions, resolveVideoOptions } from '../../src/shared/video-options';
+import { checkFrames, gridOf, resolveStripOptions, resolveVideoOptions } from '../../src/shared/video-options';
 
 /** The AppError a call throws, for checking its name, field and message. */
 function thrown(fn: () => unknown): AppError {
@@ -22,6 +22,7 @@ describe('resolveVideoOptions', () => {
       holdFirstMs: 0,
       holdLastMs: 0,
       quality: 'high',
+      path: 'rows',
     });
     expect(resolveVideoOptions({})).not.toHaveProperty('codec');
   });
@@ -36,6 +37,7 @@ describe('resolveVideoOptions', () => {
         holdFirstMs: 10_000,
         holdLastMs: 250,
         quality: 'medium',
+        path: 'loop',
       }),
     ).toEqual({
       container: 'webm',
@@ -45,6 +47,7 @@ describe('resolveVideoOptions', () => {
       holdFirstMs: 10_000,
       holdLastMs: 250,
       quality: 'medium',
+      path: 'loop',
     });
     expect(resolveVideoOptions({ fps: 1, codec: 'av1' }).fps).toBe(1);
     expect(resolveVideoOptions({ fps: 12.5 }).fps).toBe(12.5);
@@ -56,6 +59,7 @@ describe('resolveVideoOptions', () => {
     [{ fps: Number.NaN }, 'fps', /must be a number/],
     [{ fps: '5' }, 'fps', /must be a number/],
     [{ loop: 'bounce' }, 'loop', /'forward', 'pingpong'.*"bounce"/],
+    [{ path: 'spiral' }, 'path', /path through the grid must be one of 'rows', 'loop' \(got "spiral"\)/],
     [{ container: 'avi' }, 'container', /'mp4', 'webm'/],
     [{ holdFirstMs: -1 }, 'holdFirstMs', /first frame.*between 0 and 10000/],
     [{ holdLastMs: 20_000 }, 'holdLastMs', /last frame.*between 0 and 10000/],
@@ -109,5 +113,17 @@ describe('checkFrames', () => {
   it('accepts consistent frames', () => {
     const set = { width: 3, height: 1, frames: [frame(12), frame(12)] };
     expect(checkFrames(set)).toBe(set);
+  });
+
+  it('a grid must hold exactly its columns x rows frames', () => {
+    const six = Array.from({ length: 6 }, () => frame(4));
+    const grid = { width: 1, height: 1, frames: six, layout: { columns: 3, rows: 2 } };
+    expect(checkFrames(grid)).toBe(grid);
+    expect(gridOf(grid)).toEqual({ columns: 3, rows: 2 });
+    expect(gridOf({ width: 1, height: 1, frames: six })).toEqual({ columns: 6, rows: 1 });
+    const error = thrown(() => checkFrames({ ...grid, layout: { columns: 4, rows: 2 } }));
+    expect(error.name).toBe('InvalidRequest');
+    expect(error.message).toMatch(/grid of 4 x 2 does not hold the 6 frames/);
+    expect(() => checkFrames({ ...grid, layout: { columns: 0, rows: 2 } })).toThrow(/grid of 0 x 2/);
   });
 });

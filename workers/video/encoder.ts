@@ -15,7 +15,14 @@ import {
 import { AppError, isAbort } from '../../src/shared/errors';
 import type { EventSink } from '../../src/shared/events';
 import type { CodecAttempt, VideoCodecName, VideoOptions, VideoResult } from '../../src/shared/video-api';
-import { checkFrames, CODEC_ORDER, resolveVideoOptions, type FrameSource, type ResolvedVideoOptions } from '../../src/shared/video-options';
+import {
+  checkFrames,
+  CODEC_ORDER,
+  gridOf,
+  resolveVideoOptions,
+  type FrameSource,
+  type ResolvedVideoOptions,
+} from '../../src/shared/video-options';
 import { planVideo, type VideoPlan } from './plan';
 import { cropRgba, encodedSize } from './frames';
 
@@ -109,7 +116,7 @@ async function encodeWith(
 }
 
 /**
- * Encodes `source`'s frames as a looping video. The codec is negotiated in the container's order
+ * Encodes `source`'s frames as a looping video (a grid's along `options.path`). The codec is negotiated in the container's order
  * (MP4: H.264, VP9, AV1; WebM: VP9, AV1, VP8) unless `options.codec` forces one; a codec that fails
  * while encoding hands over to the next, with a `warning` event. Progress is per sample handed to the
  * encoder and never goes backwards, even across such a restart. Cancel is honoured between frames.
@@ -123,7 +130,9 @@ export async function encodeVideo(
   const started = performance.now();
   const resolved = resolveVideoOptions(options);
   const frames = checkFrames(source);
-  const plan = planVideo(frames.frames.length, resolved);
+  const grid = gridOf(frames);
+  // A grid is walked along the asked path; a single row plays in column order.
+  const plan = planVideo(frames.frames.length, resolved, grid);
   const total = plan.samples.length;
   let reported = 0;
   onEvent({ type: 'progress', stage: 'video', done: 0, total });
@@ -163,6 +172,7 @@ export async function encodeVideo(
         fps: resolved.fps,
         skipped,
         encodeMs: performance.now() - started,
+        ...(grid.rows > 1 ? { grid: { ...grid, path: resolved.path } } : {}),
       };
     } catch (error) {
       if (isAbort(error)) throw error;
