@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
+  DEFAULT_AXIS2,
   DEFAULT_SETTINGS,
   checkAll,
   queryToSettings,
@@ -9,7 +10,7 @@ import {
   type FormSettings,
 } from '../../src/state/form-settings';
 import { EXAMPLES, WORLD_EXAMPLES, WORLD_MODEL_ID, examplesFor } from '../../src/state/examples';
-import { LIMITS, validateRequest } from '../../src/shared/request';
+import { LIMITS, SAME_NEIGHBOUR, validateRequest } from '../../src/shared/request';
 import type { BundleManifest } from '../../src/shared/manifest';
 
 const tiny = { min: 32, max: 256 };
@@ -78,6 +79,88 @@ describe('settings <-> URL', () => {
   });
 });
 
+describe('links with a timeline, a second axis and even spacing (issue 19)', () => {
+  const timeline: FormSettings = {
+    ...DEFAULT_SETTINGS,
+    prompt: 'a tree',
+    state1: 'seed',
+    state2: 'dead tree',
+    waypoints: ['sprout', 'tree & "more"', '나무'],
+    axis2: { state1: 'day', state2: 'night', strength: 1.2, frames: 4, normalize: true },
+    spacing: 'even',
+    randomizeSeed: false,
+  };
+
+  it('round-trip: keyframes in order, every second-axis field, the spacing', () => {
+    const query = settingsToQuery(timeline);
+    const params = new URLSearchParams(query);
+    expect(params.getAll('via')).toEqual(['sprout', 'tree & "more"', '나무']);
+    expect(
+      Object.fromEntries(['axis2from', 'axis2to', 'axis2strength', 'axis2rows', 'axis2norm', 'spacing'].map((k) => [k, params.get(k)])),
+    ).toEqual({
+      axis2from: 'day',
+      axis2to: 'night',
+      axis2strength: '1.2',
+      axis2rows: '4',
+      axis2norm: '1',
+      spacing: 'even',
+    });
+    const back = queryToSettings(`?${query}`);
+    expect(back.settings).toEqual(timeline);
+    expect(back.notes).toEqual([]);
+  });
+
+  it('writes normalising only when on, and reads its absence as off', () => {
+    const query = settingsToQuery({ ...DEFAULT_SETTINGS, axis2: { ...DEFAULT_AXIS2, normalize: false } });
+    expect(new URLSearchParams(query).has('axis2norm')).toBe(false);
+    expect(queryToSettings(query).settings.axis2).toEqual({ ...DEFAULT_AXIS2, normalize: false });
+  });
+
+  it('a plain two-state link stays exactly what it was', () => {
+    expect(settingsToQuery(DEFAULT_SETTINGS, 'http://m/x.json')).toBe(
+      'prompt=a+tomato&from=super+fresh&to=rotten&strength=1.75&frames=7&iterations=200&steps=3&guidance=3.5&w=768&h=768&fps=5&hold=0&t5=512&loop=forward&model=http%3A%2F%2Fm%2Fx.json',
+    );
+    const back = queryToSettings(settingsToQuery(DEFAULT_SETTINGS)).settings;
+    for (const key of ['waypoints', 'axis2', 'spacing']) expect(back).not.toHaveProperty(key);
+    // Uniform spacing is the default: never written.
+    expect(settingsToQuery({ ...DEFAULT_SETTINGS, spacing: 'uniform', waypoints: [] })).toBe(settingsToQuery(DEFAULT_SETTINGS));
+  });
+
+  it('keeps the first 6 keyframes of a link with more, and says so', () => {
+    const via = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((v) => `via=${v}`).join('&');
+    const { settings, notes } = queryToSettings(`?${via}`);
+    expect(settings.waypoints).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(notes).toEqual([{ kind: 'keyframes', field: 'waypoints', count: 8, kept: 6 }]);
+  });
+
+  it('cuts a long keyframe or second-axis state, and names the field', () => {
+    const long = 'x'.repeat(LIMITS.textMaxChars + 5);
+    const { settings, notes } = queryToSettings(`?via=a&via=${long}&axis2to=${long}`);
+    expect(settings.waypoints).toEqual(['a', long.slice(0, LIMITS.textMaxChars)]);
+    expect(settings.axis2?.state2).toHaveLength(LIMITS.textMaxChars);
+    expect(notes).toEqual([
+      { kind: 'cut', field: 'waypoints.1', length: long.length, kept: LIMITS.textMaxChars },
+      { kind: 'cut', field: 'axis2.state2', length: long.length, kept: LIMITS.textMaxChars },
+    ]);
+  });
+
+  it('drops unreadable second-axis values and spacing with a note; the axis is on with the form’s defaults for the rest', () => {
+    const { settings, notes } = queryToSettings('?axis2from=dusk&axis2strength=lots&axis2rows=&axis2norm=maybe&spacing=fast');
+    expect(settings.axis2).toEqual({ ...DEFAULT_AXIS2, state1: 'dusk' });
+    expect(settings).not.toHaveProperty('spacing');
+    expect(notes).toEqual([
+      { kind: 'ignored', field: 'axis2.strength', raw: 'lots' },
+      { kind: 'ignored', field: 'axis2.frames', raw: '' },
+      { kind: 'ignored', field: 'axis2.normalize', raw: 'maybe' },
+      { kind: 'ignored', field: 'spacing', raw: 'fast' },
+    ]);
+  });
+
+  it('keeps an out-of-range second-axis value for the form to explain', () => {
+    expect(queryToSettings('?axis2rows=12&axis2strength=-1').settings.axis2).toMatchObject({ frames: 12, strength: -1 });
+  });
+});
+
 describe('checkAll', () => {
   it('accepts the defaults at the model size', () => {
     const checked = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64 }, tiny, 64);
@@ -85,12 +168,12 @@ describe('checkAll', () => {
   });
 
   it('reports every wrong field at once, each with validateRequest’s own message', () => {
-    const values = { ...DEFAULT_SETTINGS, prompt: '', frames: 8, steps: 5, seed: -1, width: 1024, height: 64 };
+    const values = { ...DEFAULT_SETTINGS, prompt: '', frames: 66, steps: 5, seed: -1, width: 1024, height: 64 };
     const checked = checkAll(values, tiny, 64);
     expect(checked.ok).toBe(false);
     if (checked.ok) return;
     expect(Object.keys(checked.errors).sort()).toEqual(['frames', 'prompt', 'seed', 'steps', 'width']);
-    expect(checked.errors.frames).toMatch(/odd/);
+    expect(checked.errors.frames).toMatch(/between 3 and 65/);
     expect(() => validateRequest({ ...DEFAULT_SETTINGS, width: 64, height: 64, steps: 5 }, tiny)).toThrow(checked.errors.steps!);
   });
 
@@ -113,6 +196,62 @@ describe('checkAll', () => {
     const checked = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64, fps: 12, loop: 'pingpong', holdLastMs: 400 }, tiny, 64);
     expect(checked.ok && checked.job.video).toEqual({ fps: 12, loop: 'pingpong', holdLastMs: 400 });
     expect(checked.ok && checked.job.request.width).toBe(64);
+  });
+
+  it('collects every wrong keyframe and second-axis field, each under its own name, and the spacing', () => {
+    const values: FormSettings = {
+      ...DEFAULT_SETTINGS,
+      width: 64,
+      height: 64,
+      state2: 'rotten',
+      waypoints: ['', 'mouldy', 'rotten'],
+      axis2: { state1: ' ', state2: 'night', strength: 9, frames: 20, normalize: false },
+      spacing: 'even',
+    };
+    const checked = checkAll(values, tiny, 64);
+    expect(checked.ok).toBe(false);
+    if (checked.ok) return;
+    expect(Object.keys(checked.errors).sort()).toEqual([
+      'axis2.frames',
+      'axis2.state1',
+      'axis2.strength',
+      'spacing',
+      'state2',
+      'waypoints.0',
+    ]);
+    expect(checked.errors['waypoints.0']).toMatch(/empty/);
+    expect(checked.errors.state2).toMatch(new RegExp(`^${SAME_NEIGHBOUR}`));
+    expect(checked.errors['axis2.frames']).toMatch(/between 2 and 9/);
+    expect(checked.errors.spacing).toMatch(/second axis/);
+  });
+
+  it('names each of two alike neighbours in a row, and frames too few for the timeline', () => {
+    const checked = checkAll(
+      { ...DEFAULT_SETTINGS, width: 64, height: 64, state1: 'seed', waypoints: ['seed', 'sprout', 'SPROUT'], frames: 4 },
+      tiny,
+      64,
+    );
+    expect(checked.ok ? {} : checked.errors).toEqual({
+      'waypoints.0': expect.stringMatching(new RegExp(`^${SAME_NEIGHBOUR}`)),
+      'waypoints.2': expect.stringMatching(new RegExp(`^${SAME_NEIGHBOUR}`)),
+      frames: 'A timeline of 5 states needs at least 5 frames, one per state (got 4).',
+    });
+  });
+
+  it('an empty 2nd state beside a 1st state alike its stand-in still gets its own message, not a form-wide one', () => {
+    const checked = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64, state1: 'rotten', state2: 'rotten' }, tiny, 64);
+    expect(checked.ok ? {} : checked.errors).toEqual({ state2: expect.stringMatching(/same as the 1st state/) });
+  });
+
+  it('hands over the timeline, the second axis and the spacing only when they are used', () => {
+    const plain = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64 }, tiny, 64);
+    expect(plain.ok && Object.keys(plain.job.request)).toEqual(
+      Object.keys({ ...DEFAULT_SETTINGS }).filter((k) => !['fps', 'loop', 'holdLastMs', 'randomizeSeed'].includes(k)),
+    );
+    const used = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64, waypoints: [' mouldy '], spacing: 'even' }, tiny, 64);
+    expect(used.ok && used.job.request).toMatchObject({ waypoints: ['mouldy'], spacing: 'even' });
+    const grid = checkAll({ ...DEFAULT_SETTINGS, width: 64, height: 64, axis2: DEFAULT_AXIS2 }, tiny, 64);
+    expect(grid.ok && grid.job.request.axis2).toEqual(DEFAULT_AXIS2);
   });
 
   it('treats an emptied number box (null) as a wrong number, not a crash', () => {
