@@ -4,6 +4,12 @@ import type { StageName, WaitCause } from '../shared/events';
 import type { SourceProblem } from '../shared/sources';
 import type { PreflightReason } from '../shared/preflight';
 import type { JobInput } from '../shared/job';
+import type { SecondAxis } from '../shared/request';
+
+/** A state's place on the timeline in words: the 1st and the 2nd are its ends, the keyframes between are the 3rd.. 8th. */
+const ORDINALS = ['1st', '2nd', '3rd', '4th', '5th', '6th', '7th', '8th'];
+/** The keyframe at `index` among the keyframes, as its field is labelled (the first is the 3rd state). */
+const keyframe = (index: number) => `${ORDINALS[index + 2] ?? `${index + 3}th`} state`;
 
 /** How an error is worded: what happened, and what to do about it. */
 export interface ErrorWords {
@@ -38,6 +44,17 @@ export const en = {
     linkCopied: 'Link copied. Opening it fills in this form; nothing starts by itself.',
     linkCopyFailed: 'Could not copy; the link is in the address bar.',
     sameStates: 'The two states read the same, so every frame would be the same picture: write two different states.',
+    /** The keyframe timeline (issue 19): states the stream passes through between the 1st and the 2nd. */
+    keyframes: 'States between the 1st and the 2nd, in order',
+    keyframe,
+    timeline: 'The stream',
+    addState: 'Add a state between',
+    addStateFull: (max: number) => `A timeline holds at most ${max} states: remove one to add another.`,
+    moveUp: (name: string) => `Move the ${name} up`,
+    moveDown: (name: string) => `Move the ${name} down`,
+    remove: (name: string) => `Remove the ${name}`,
+    moved: (text: string, name: string) => `“${text}” is now the ${name}.`,
+    removed: (name: string, text: string) => `The ${name} “${text}” was removed.`,
   },
   link: {
     /** Each field as it is named inside a sentence. */
@@ -57,7 +74,23 @@ export const en = {
       fps: 'frames per second',
       loop: 'loop',
       holdLastMs: 'hold of the last frame',
+      waypoints: 'states between',
+      axis2: 'second axis',
+      spacing: 'frame spacing',
     } satisfies Record<keyof JobInput, string>,
+    /** The second axis's fields inside a sentence. */
+    axis2Names: {
+      state1: '1st state of the second axis',
+      state2: '2nd state of the second axis',
+      strength: 'strength of the second axis',
+      frames: 'rows of the second axis',
+      normalize: 'normalising of the two scales',
+    } satisfies Record<keyof SecondAxis, string>,
+    keyframe,
+    keyframes: (count: number, kept: number) =>
+      `The link has ${count} states between the 1st and the 2nd; a timeline holds ${kept} there at most, so the form keeps the first ${kept}.`,
+    on: 'on',
+    off: 'off',
     cut: (name: string, length: number, kept: number) =>
       `The link’s ${name} was ${length} characters long; the form keeps the first ${kept}.`,
     ignored: (name: string, raw: string, using: string) => `The link’s ${name} “${raw}” was ignored; using ${using}.`,
@@ -72,7 +105,24 @@ export const en = {
   advanced: {
     summary: 'Advanced options',
     frames: 'Number of frames',
-    framesHint: 'Odd, so one frame sits in the middle. More frames give a smoother transition.',
+    framesHint:
+      'More frames give a smoother transition; a timeline needs at least one frame per state. With a second axis, the grid’s columns.',
+    spacing: 'Frame spacing',
+    spacingUniform: 'Uniform',
+    spacingUniformHint: 'The same step along the direction from frame to frame, as the original.',
+    spacingEven: 'Even',
+    spacingEvenHint: 'Renders a coarse pass first and places frames at an even pace; costs about 2–3× the renders.',
+    axis2: 'Second axis',
+    axis2On: 'Add a second axis: the frames become a grid',
+    axis2State1: '1st state of the second axis',
+    axis2State2: '2nd state of the second axis',
+    axis2Strength: 'Strength of the second axis',
+    axis2StrengthHint: 'Rows run from −strength to +strength along this direction.',
+    axis2Rows: 'Rows',
+    axis2Grid: (columns: number, rows: number) =>
+      `Columns walk the states, rows walk this axis: ${columns} × ${rows} = ${columns * rows} frames.`,
+    axis2Normalize: 'Normalise the two scales',
+    axis2NormalizeHint: 'As the original’s normalize_scales: each frame’s two scales are divided by the sum of their sizes.',
     iterations: 'Direction iterations',
     iterationsHint: 'Template pairs averaged to find the direction; 0 uses the two words alone.',
     steps: 'Inference steps',
@@ -376,7 +426,11 @@ export const en = {
    * The message under an invalid field. validateRequest decides what is wrong and says it in English;
    * other languages word it per field from the same limits.
    */
-  invalid: (_field: string, detail: string, _size: { min: number; max: number }) => detail,
+  invalid: (field: string, detail: string, _size: { min: number; max: number }) => {
+    // The request numbers a keyframe by its place on the timeline; the form labels it after the two ends.
+    const index = /^waypoints\.(\d+)$/u.exec(field)?.[1];
+    return index === undefined ? detail : detail.replace(/^The \d+(st|nd|rd|th) state/u, `The ${keyframe(Number(index))}`);
+  },
   units: {
     bytes: ['B', 'kB', 'MB', 'GB', 'TB'],
     seconds: (n: number) => `${n} s`,

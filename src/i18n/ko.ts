@@ -1,6 +1,6 @@
 // Every Korean string of the UI, in the same shape as en.ts.
 import type { Messages } from './en';
-import { LIMITS, SAME_STATES } from '../shared/request';
+import { LIMITS, SAME_NEIGHBOUR, SAME_STATES, type SecondAxis } from '../shared/request';
 import type { JobInput } from '../shared/job';
 import { VIDEO_LIMITS } from '../shared/video-api';
 
@@ -21,7 +21,24 @@ const names: Record<keyof JobInput, string> = {
   fps: '초당 프레임',
   loop: '반복 방식',
   holdLastMs: '마지막 프레임 유지 시간',
+  waypoints: '사이 상태',
+  axis2: '두 번째 축',
+  spacing: '프레임 간격',
 };
+
+/** The second axis's fields inside a sentence. */
+const axis2Names: Record<keyof SecondAxis, string> = {
+  state1: '두 번째 축의 첫 번째 상태',
+  state2: '두 번째 축의 두 번째 상태',
+  strength: '두 번째 축의 강도',
+  frames: '두 번째 축의 행 수',
+  normalize: '두 스케일 정규화',
+};
+
+/** A state's place on the timeline: the 1st and the 2nd are its ends, the keyframes between are the 3rd.. 8th. */
+const ORDINALS = ['첫', '두', '세', '네', '다섯', '여섯', '일곱', '여덟'];
+/** The keyframe at `index` among the keyframes, as its field is labelled (the first is the 3rd state). */
+const keyframe = (index: number) => `${ORDINALS[index + 2] ?? index + 3} 번째 상태`;
 
 export const ko: Messages = {
   langName: '한국어',
@@ -50,9 +67,25 @@ export const ko: Messages = {
     linkCopied: '링크를 복사했습니다. 링크를 열면 이 양식이 채워지며, 저절로 시작하지 않습니다.',
     linkCopyFailed: '복사하지 못했습니다. 링크는 주소창에 있습니다.',
     sameStates: '두 상태가 같아서 모든 프레임이 같은 그림이 됩니다. 서로 다른 두 상태를 쓰세요.',
+    keyframes: '첫 번째와 두 번째 상태 사이의 상태 (순서대로)',
+    keyframe,
+    timeline: '흐름',
+    addState: '사이에 상태 추가',
+    addStateFull: (max) => `타임라인에는 상태를 최대 ${max}개까지 넣을 수 있습니다. 하나를 지워야 더 추가할 수 있습니다.`,
+    moveUp: (name) => `${name}를 위로 이동`,
+    moveDown: (name) => `${name}를 아래로 이동`,
+    remove: (name) => `${name} 삭제`,
+    moved: (text, name) => `“${text}”은(는) 이제 ${name}입니다.`,
+    removed: (name, text) => `${name} “${text}”을(를) 지웠습니다.`,
   },
   link: {
     names,
+    axis2Names,
+    keyframe,
+    keyframes: (count, kept) =>
+      `링크에는 첫 번째와 두 번째 상태 사이에 상태가 ${count}개 있습니다. 타임라인에는 그 사이에 최대 ${kept}개까지 들어가므로 앞의 ${kept}개만 넣었습니다.`,
+    on: '켬',
+    off: '끔',
     cut: (name, length, kept) => `링크의 ${name}은(는) ${length}자였습니다. 양식에는 앞의 ${kept}자만 넣었습니다.`,
     ignored: (name, raw, using) => `링크의 ${name} 값 “${raw}”은(는) 무시했습니다. ${using}을(를) 사용합니다.`,
     ignoredSeed: (raw) => `링크의 시드 “${raw}”은(는) 무시했습니다. 시드는 무작위입니다.`,
@@ -65,7 +98,23 @@ export const ko: Messages = {
   advanced: {
     summary: '고급 옵션',
     frames: '프레임 수',
-    framesHint: '가운데 프레임이 있도록 홀수여야 합니다. 중간 이미지가 많을수록 전환이 더 부드럽습니다.',
+    framesHint:
+      '프레임이 많을수록 전환이 더 부드럽습니다. 타임라인의 상태마다 프레임이 하나 이상 있어야 합니다. 두 번째 축이 있으면 격자의 열 수입니다.',
+    spacing: '프레임 간격',
+    spacingUniform: '균등',
+    spacingUniformHint: '원본처럼 프레임마다 방향을 따라 같은 폭으로 나아갑니다.',
+    spacingEven: '고른 변화',
+    spacingEvenHint: '먼저 거친 단계를 렌더링한 뒤 변화가 고르게 보이도록 프레임을 배치합니다. 렌더링이 약 2~3배 듭니다.',
+    axis2: '두 번째 축',
+    axis2On: '두 번째 축 추가: 프레임이 격자가 됩니다',
+    axis2State1: '두 번째 축의 첫 번째 상태',
+    axis2State2: '두 번째 축의 두 번째 상태',
+    axis2Strength: '두 번째 축의 강도',
+    axis2StrengthHint: '행은 이 방향을 따라 −강도에서 +강도까지 나아갑니다.',
+    axis2Rows: '행 수',
+    axis2Grid: (columns, rows) => `열은 상태를, 행은 이 축을 따라갑니다: ${columns} × ${rows} = ${columns * rows}프레임.`,
+    axis2Normalize: '두 스케일 정규화',
+    axis2NormalizeHint: '원본의 normalize_scales처럼 각 프레임의 두 스케일을 크기의 합으로 나눕니다.',
     iterations: '방향 탐색 반복 수',
     iterationsHint: '방향을 찾기 위해 평균하는 템플릿 쌍의 수. 0이면 두 단어만 사용합니다.',
     steps: '추론 단계',
@@ -357,10 +406,17 @@ export const ko: Messages = {
     },
   },
   invalid: (field, detail, size) => {
+    const sameNeighbour = '이 상태가 바로 앞의 상태와 같습니다. 타임라인에서 이웃한 상태는 서로 달라야 합니다.';
+    const waypoint = /^waypoints\.(\d+)$/u.exec(field)?.[1];
+    if (waypoint !== undefined)
+      return detail.startsWith(SAME_NEIGHBOUR)
+        ? sameNeighbour
+        : `${keyframe(Number(waypoint))}에 몇 단어를 입력하세요 (최대 ${LIMITS.textMaxChars}자).`;
     switch (field) {
       case 'state2':
         if (detail.startsWith(SAME_STATES))
           return '두 번째 상태가 첫 번째 상태와 같습니다. 모든 프레임이 같은 그림이 되니 서로 다른 상태를 쓰세요.';
+        if (detail.startsWith(SAME_NEIGHBOUR)) return sameNeighbour;
       // falls through
       case 'prompt':
       case 'state1':
@@ -368,7 +424,26 @@ export const ko: Messages = {
       case 'strength':
         return `강도는 ${LIMITS.strength.min}에서 ${LIMITS.strength.max} 사이의 숫자여야 합니다.`;
       case 'frames':
-        return `프레임 수는 ${LIMITS.frames.min}에서 ${LIMITS.frames.max} 사이의 홀수여야 합니다.`;
+        return `프레임 수는 ${LIMITS.frames.min}에서 ${LIMITS.frames.max} 사이의 정수이고, 타임라인의 상태 수보다 적을 수 없습니다.`;
+      case 'waypoints':
+        return `타임라인에는 상태를 최대 ${LIMITS.states.max}개까지 넣을 수 있습니다.`;
+      case 'axis2':
+        return '두 번째 축은 두 상태와 강도로 이루어져야 합니다.';
+      case 'axis2.state2':
+        if (detail.startsWith(SAME_STATES)) return '두 번째 축의 두 상태가 같습니다. 서로 다른 두 상태를 쓰세요.';
+      // falls through
+      case 'axis2.state1':
+        return `${axis2Names[field === 'axis2.state1' ? 'state1' : 'state2']}에 몇 단어를 입력하세요 (최대 ${LIMITS.textMaxChars}자).`;
+      case 'axis2.strength':
+        return `두 번째 축의 강도는 ${LIMITS.strength.min}에서 ${LIMITS.strength.max} 사이의 숫자여야 합니다.`;
+      case 'axis2.frames':
+        return `두 번째 축의 행 수는 ${LIMITS.axis2Frames.min}에서 ${LIMITS.axis2Frames.max} 사이의 정수이고, 격자 전체는 ${LIMITS.gridMaxFrames}프레임 이하여야 합니다.`;
+      case 'axis2.normalize':
+        return '두 스케일 정규화는 켜거나 끄는 값이어야 합니다.';
+      case 'spacing':
+        return detail.includes('second axis')
+          ? '고른 변화 간격은 하나의 흐름을 측정하므로 두 번째 축과 함께 쓸 수 없습니다. 두 번째 축을 끄거나 균등 간격을 고르세요.'
+          : '프레임 간격은 균등 또는 고른 변화 중 하나여야 합니다.';
       case 'iterations':
         return `방향 탐색 반복 수는 ${LIMITS.iterations.min}에서 ${LIMITS.iterations.max} 사이의 정수여야 합니다.`;
       case 'steps':

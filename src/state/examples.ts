@@ -2,7 +2,8 @@
 // model knows only its drawn world, a real FLUX.1-schnell model takes the original Space's.
 import type { FormSettings } from './form-settings';
 
-export type Example = Pick<FormSettings, 'prompt' | 'state1' | 'state2' | 'strength'>;
+/** An example fills the timeline (with its keyframes, if any) and the strength. */
+export type Example = Pick<FormSettings, 'prompt' | 'state1' | 'state2' | 'strength' | 'waypoints'>;
 
 /** The original Space's three, then past-to-future ones of ours: for a real FLUX.1-schnell model. */
 export const EXAMPLES: readonly Example[] = [

@@ -1,8 +1,10 @@
 // The form's values: defaults, examples, the loaded model's size limits, validation and the shareable URL.
-import { LIMITS, type SizeLimits } from '../shared/request';
+import { LIMITS, type SecondAxis, type SizeLimits, type Spacing } from '../shared/request';
 import type { BundleManifest } from '../shared/manifest';
 import {
+  DEFAULT_AXIS2,
   DEFAULT_SETTINGS,
+  MAX_WAYPOINTS,
   checkAll,
   queryToSettings,
   settingsToQuery,
@@ -11,6 +13,7 @@ import {
   type FieldErrors,
   type FormSettings,
   type LinkNote,
+  type LinkValueField,
 } from './form-settings';
 import type { Example } from './examples';
 
@@ -31,6 +34,12 @@ export class Settings {
   fps = $state(DEFAULT_SETTINGS.fps);
   loop = $state(DEFAULT_SETTINGS.loop);
   holdLastMs = $state(DEFAULT_SETTINGS.holdLastMs);
+  /** The keyframes between the 1st and the 2nd state, in order. */
+  waypoints = $state<string[]>([]);
+  /** Whether the second axis is on; its fields keep their values while it is off. */
+  axis2On = $state(false);
+  axis2 = $state<SecondAxis>({ ...DEFAULT_AXIS2 });
+  spacing = $state<Spacing>('uniform');
 
   /** Pixel sizes the loaded model accepts, and its default side. */
   sizeLimits = $state.raw<SizeLimits>({ min: LIMITS.size.min, max: LIMITS.size.max });
@@ -64,6 +73,10 @@ export class Settings {
     fps: this.fps,
     loop: this.loop,
     holdLastMs: this.holdLastMs,
+    // Only what is used, so a plain two-state form is the request (and the link) it always was.
+    ...(this.waypoints.length > 0 ? { waypoints: [...this.waypoints] } : {}),
+    ...(this.axis2On ? { axis2: { ...this.axis2 } } : {}),
+    ...(this.spacing === 'even' ? { spacing: this.spacing } : {}),
   });
 
   readonly checked: Checked = $derived(checkAll(this.values, this.sizeLimits, this.sizeDefault));
@@ -76,14 +89,48 @@ export class Settings {
 
   readonly unstable: boolean = $derived(this.strength > LIMITS.strength.unstableAbove);
 
+  /** Whether the timeline has room for one more keyframe. */
+  readonly canAddWaypoint: boolean = $derived(this.waypoints.length < MAX_WAYPOINTS);
+
+  /** Every state of the timeline, in order. */
+  readonly timeline: string[] = $derived([this.state1, ...this.waypoints, this.state2]);
+
   set(patch: Partial<FormSettings>): void {
     for (const [key, value] of Object.entries(patch) as [keyof FormSettings, never][]) {
-      if (value !== undefined) this[key] = value;
+      if (value === undefined) continue;
+      if (key === 'waypoints') this.waypoints = [...(value as string[])];
+      else if (key === 'axis2') {
+        this.axis2 = { ...(value as SecondAxis) };
+        this.axis2On = true;
+      } else this[key] = value;
     }
   }
 
+  /** An example is a whole timeline: its keyframes replace the form's (none when it has none). */
   fill(example: Example): void {
     this.set(example);
+    this.waypoints = [...(example.waypoints ?? [])];
+  }
+
+  /** Adds an empty keyframe just before the 2nd state; returns its index (-1 when the timeline is full). */
+  addWaypoint(): number {
+    if (!this.canAddWaypoint) return -1;
+    this.waypoints.push('');
+    return this.waypoints.length - 1;
+  }
+
+  removeWaypoint(index: number): void {
+    this.waypoints.splice(index, 1);
+  }
+
+  /** Moves a keyframe one place up (-1) or down (+1) among the keyframes; returns its new index. */
+  moveWaypoint(index: number, by: -1 | 1): number {
+    const to = index + by;
+    if (to < 0 || to >= this.waypoints.length) return index;
+    const moved = [...this.waypoints];
+    [moved[index], moved[to]] = [moved[to]!, moved[index]!];
+    this.waypoints = moved;
+    return to;
   }
 
   /** The query string that reproduces this form. */
@@ -99,8 +146,15 @@ export class Settings {
     this.linkedModel = model;
     // What the form uses instead of a dropped value; a seed that is not read stays random.
     this.linkNotes = notes.map((note) =>
-      note.kind === 'ignored' && note.field !== 'seed' ? { ...note, using: this.values[note.field] } : note,
+      note.kind === 'ignored' && note.field !== 'seed' ? { ...note, using: this.#current(note.field) } : note,
     );
+  }
+
+  /** What the form holds for a field a link may name. */
+  #current(field: LinkValueField): string | number | boolean {
+    if (field === 'spacing') return this.spacing;
+    if (field.startsWith('axis2.')) return this.axis2[field.slice('axis2.'.length) as 'strength' | 'frames' | 'normalize'];
+    return this.values[field as Exclude<LinkValueField, `axis2.${string}` | 'spacing'>];
   }
 
   /** Follows a newly loaded model: its size limits, and its default size unless a link chose one that fits. */

@@ -201,7 +201,7 @@ test('each invalid input shows its message and nothing runs', async ({ page }) =
   await page.locator('#state2').fill('');
   await page.locator('#strength').fill('5');
   await openAdvanced(page);
-  await page.locator('#frames').fill('8');
+  await page.locator('#frames').fill('2');
   await page.locator('#iterations').fill('401');
   await page.locator('#steps').fill('0');
   await page.locator('#guidance').fill('0');
@@ -212,7 +212,7 @@ test('each invalid input shows its message and nothing runs', async ({ page }) =
     ['prompt', /prompt is empty/i],
     ['state2', /2nd state is empty/i],
     ['strength', /between 0 and 4/],
-    ['frames', /odd/],
+    ['frames', /between 3 and 65/],
     ['iterations', /between 0 and 400/],
     ['steps', /between 1 and 4/],
     ['guidance', /between 0.1 and 10/],

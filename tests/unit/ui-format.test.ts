@@ -3,7 +3,8 @@ import { downloadTail, formatBytes, formatDuration, formatScale } from '../../sr
 import { en } from '../../src/i18n/en';
 import { ko } from '../../src/i18n/ko';
 import { initialLang, MESSAGES } from '../../src/i18n/lang';
-import { ERROR_NAMES } from '../../src/shared/errors';
+import { ERROR_NAMES, type AppError } from '../../src/shared/errors';
+import { DEFAULT_REQUEST, SAME_NEIGHBOUR, SAME_STATES, hasHangul, validateRequest } from '../../src/shared/request';
 import { fileStem, slug, videoExtension } from '../../src/ui/files';
 
 describe('formatting', () => {
@@ -43,9 +44,65 @@ describe('messages', () => {
   });
 
   it('Korean words validation per field from the same limits', () => {
-    expect(ko.invalid('frames', 'x', { min: 32, max: 256 })).toContain('홀수');
+    expect(ko.invalid('frames', 'x', { min: 32, max: 256 })).not.toContain('홀수');
+    expect(ko.invalid('frames', 'x', { min: 32, max: 256 })).toContain('상태 수');
     expect(ko.invalid('width', 'x', { min: 32, max: 256 })).toContain('32');
-    expect(en.invalid('frames', 'The number of frames must be odd', { min: 32, max: 256 })).toBe('The number of frames must be odd');
+    expect(en.invalid('frames', 'The number of frames must be between 3 and 65', { min: 32, max: 256 })).toBe(
+      'The number of frames must be between 3 and 65',
+    );
+    expect(en.advanced.framesHint).not.toMatch(/odd/i);
+    expect(ko.advanced.framesHint).not.toContain('홀수');
+  });
+
+  it('every field a timeline, a second axis or the spacing can be refused on has its own Korean words (issue 19)', () => {
+    const size = { min: 32, max: 256 };
+    const axis2 = { state1: 'day', state2: 'night', strength: 1, frames: 3, normalize: false };
+    const refused: Record<string, unknown>[] = [
+      { waypoints: [''] },
+      { waypoints: ['mouldy', 'MOULDY'] },
+      { waypoints: ['mouldy', 'rotten'] },
+      { waypoints: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], frames: 9 },
+      { waypoints: ['a', 'b'], frames: 3 },
+      { axis2: 'day' },
+      { axis2: { ...axis2, state1: '' } },
+      { axis2: { ...axis2, state2: 'Day' } },
+      { axis2: { ...axis2, strength: 5 } },
+      { axis2: { ...axis2, frames: 10 } },
+      { axis2: { ...axis2, normalize: 1 } },
+      { spacing: 'even', axis2 },
+      { spacing: 'fast' },
+    ];
+    const worded = new Map<string, string>();
+    for (const patch of refused) {
+      let error: AppError | undefined;
+      try {
+        validateRequest({ ...DEFAULT_REQUEST, ...patch });
+      } catch (e) {
+        error = e as AppError;
+      }
+      expect(error?.field, JSON.stringify(patch)).toBeDefined();
+      const words = ko.invalid(error!.field!, error!.message, size);
+      expect(words, `${error!.field}: ${error!.message}`).not.toBe(ko.invalid('nothing', '', size));
+      expect(hasHangul(words)).toBe(true);
+      worded.set(`${error!.field} ${error!.message.slice(0, 12)}`, words);
+    }
+    // Alike neighbours are said as such, not as an empty field.
+    expect(worded.get(`waypoints.1 ${SAME_NEIGHBOUR.slice(0, 12)}`)).toContain('바로 앞의 상태와 같습니다');
+    expect(worded.get(`state2 ${SAME_NEIGHBOUR.slice(0, 12)}`)).toContain('바로 앞의 상태와 같습니다');
+    expect(worded.get('waypoints.0 The 2nd stat')).toContain('세 번째 상태');
+    expect(worded.get(`axis2.state2 ${SAME_STATES.slice(0, 12)}`)).toContain('두 상태가 같습니다');
+    expect(worded.get('spacing Even spacing')).toContain('두 번째 축');
+  });
+
+  it('English names a keyframe by its label in the form (the first between the ends is the 3rd state)', () => {
+    const size = { min: 32, max: 256 };
+    expect(en.invalid('waypoints.0', 'The 2nd state is empty: write a few words.', size)).toBe(
+      'The 3rd state is empty: write a few words.',
+    );
+    expect(en.invalid('waypoints.5', 'The 7th state must be text.', size)).toBe('The 8th state must be text.');
+    expect(en.invalid('state2', 'The 2nd state is empty: write a few words.', size)).toBe('The 2nd state is empty: write a few words.');
+    expect(en.form.keyframe(0)).toBe('3rd state');
+    expect(ko.form.keyframe(5)).toBe('여덟 번째 상태');
   });
 
   it('opens in the language of the link, then the remembered one, then the browser’s', () => {
