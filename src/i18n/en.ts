@@ -214,6 +214,36 @@ export const en = {
     downloadFrame: (k: number) => `Frame ${k} (PNG)`,
     downloadFrameShort: 'PNG',
     downloadFrameLabel: (k: number) => `Download frame ${k} as PNG`,
+    // Keyframes, the second axis's grid and even spacing (issue 19).
+    sliderStates: (states: readonly string[]) => `Frame, through ${states.map((s) => `“${s}”`).join(' → ')}`,
+    atState: (state: string) => `at “${state}”`,
+    betweenStates: (from: string, to: string) => `between “${from}” and “${to}”`,
+    columnSlider: (states: readonly string[]) => `Column, through ${states.map((s) => `“${s}”`).join(' → ')}`,
+    rowSlider: (top: string, bottom: string) => `Row, from “${top}” at the top to “${bottom}” at the bottom`,
+    columnValue: (k: number, n: number, scale: string) => `Column ${k} of ${n}, scale ${scale}`,
+    rowValue: (k: number, n: number, toward: string | null) =>
+      toward === null ? `Row ${k} of ${n}, the middle` : `Row ${k} of ${n}, toward “${toward}”`,
+    cellValue: (column: number, columns: number, row: number, rows: number, scale: string, scale2: string) =>
+      `Column ${column} of ${columns}, row ${row} of ${rows} (scales ${scale}, ${scale2})`,
+    cellPending: (column: number, row: number) => `Column ${column}, row ${row} is still rendering.`,
+    cellShowingNearest: (column: number, row: number, shownColumn: number, shownRow: number) =>
+      `Column ${column}, row ${row} is still rendering; showing column ${shownColumn}, row ${shownRow}.`,
+    cellNotMade: (column: number, row: number, shownColumn: number, shownRow: number) =>
+      `Column ${column}, row ${row} was not made; showing column ${shownColumn}, row ${shownRow}.`,
+    grid: 'Grid',
+    gridLabel: (columns: number, rows: number, states: readonly string[], top: string, bottom: string) =>
+      `Grid of ${columns} × ${rows} frames: columns through ${states.map((s) => `“${s}”`).join(' → ')}, rows from “${top}” at the top to “${bottom}” at the bottom`,
+    stripLabel: (states: readonly string[]) => `Strip: ${states.join(' → ')}`,
+    evenness: (uniformCv: string, evenCv: string, renders: number, frames: number) =>
+      `Even spacing: adjacent change CV ${uniformCv} → ${evenCv}, ${renders} renders for ${frames} frames`,
+    videoPath: 'Path through the grid',
+    videoPathRows: 'Row by row (snake)',
+    videoPathLoop: 'Around the border',
+    videoRemaking: 'Making the video along the new path…',
+    selectCell: (column: number, row: number) => `Show column ${column}, row ${row} in the viewer`,
+    downloadCell: (column: number, row: number) => `Column ${column}, row ${row} (PNG)`,
+    downloadGrid: 'Grid (PNG)',
+    downloadCellLabel: (column: number, row: number) => `Download column ${column}, row ${row} as PNG`,
   },
   model: {
     heading: 'Model',

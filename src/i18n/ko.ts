@@ -202,6 +202,34 @@ export const ko: Messages = {
     downloadFrame: (k) => `프레임 ${k} (PNG)`,
     downloadFrameShort: 'PNG',
     downloadFrameLabel: (k) => `${k}번째 프레임을 PNG로 다운로드`,
+    sliderStates: (states) => `프레임, ${states.map((s) => `“${s}”`).join(' → ')} 순서`,
+    atState: (state) => `“${state}” 지점`,
+    betweenStates: (from, to) => `“${from}”와 “${to}” 사이`,
+    columnSlider: (states) => `열, ${states.map((s) => `“${s}”`).join(' → ')} 순서`,
+    rowSlider: (top, bottom) => `행, 맨 위 “${top}”에서 맨 아래 “${bottom}”까지`,
+    columnValue: (k, n, scale) => `열 ${n}개 중 ${k}번째, 스케일 ${scale}`,
+    rowValue: (k, n, toward) => (toward === null ? `행 ${n}개 중 ${k}번째, 가운데` : `행 ${n}개 중 ${k}번째, “${toward}” 쪽`),
+    cellValue: (column, columns, row, rows, scale, scale2) =>
+      `열 ${columns}개 중 ${column}번째, 행 ${rows}개 중 ${row}번째 (스케일 ${scale}, ${scale2})`,
+    cellPending: (column, row) => `${column}열 ${row}행 프레임을 아직 만드는 중입니다.`,
+    cellShowingNearest: (column, row, shownColumn, shownRow) =>
+      `${column}열 ${row}행 프레임을 아직 만드는 중이라 ${shownColumn}열 ${shownRow}행 프레임을 보여 줍니다.`,
+    cellNotMade: (column, row, shownColumn, shownRow) =>
+      `${column}열 ${row}행 프레임은 만들어지지 않아 ${shownColumn}열 ${shownRow}행 프레임을 보여 줍니다.`,
+    grid: '격자',
+    gridLabel: (columns, rows, states, top, bottom) =>
+      `프레임 ${columns} × ${rows} 격자: 열은 ${states.map((s) => `“${s}”`).join(' → ')} 순서, 행은 맨 위 “${top}”에서 맨 아래 “${bottom}”까지`,
+    stripLabel: (states) => `스트립: ${states.join(' → ')}`,
+    evenness: (uniformCv, evenCv, renders, frames) =>
+      `고른 간격: 이웃 프레임 사이 변화의 변동계수 ${uniformCv} → ${evenCv}, 프레임 ${frames}개에 렌더 ${renders}번`,
+    videoPath: '격자를 지나는 경로',
+    videoPathRows: '한 행씩 (지그재그)',
+    videoPathLoop: '가장자리를 한 바퀴',
+    videoRemaking: '새 경로를 따라 영상을 다시 만드는 중…',
+    selectCell: (column, row) => `${column}열 ${row}행 프레임을 보기에 표시`,
+    downloadCell: (column, row) => `${column}열 ${row}행 (PNG)`,
+    downloadGrid: '격자 (PNG)',
+    downloadCellLabel: (column, row) => `${column}열 ${row}행 프레임을 PNG로 다운로드`,
   },
   model: {
     heading: '모델',

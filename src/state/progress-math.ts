@@ -1,7 +1,9 @@
 // Small pure pieces behind the progress and frame views (unit-tested in node).
 import type { DeviceReport, BundleInfo } from '../shared/api';
 import { bundleFiles } from '../shared/manifest';
-import type { GeneratorEvent, WaitCause } from '../shared/events';
+import type { Evenness, GeneratorEvent, WaitCause, WalkLayout } from '../shared/events';
+import { timelineStates, type RenderRequest } from '../shared/request';
+import { labelSpans, tileLabelSpans, type LabelSpan } from '../shared/walk-labels';
 
 /**
  * Time left for work measured in units (steps, bytes), from the average rate since the first
@@ -62,6 +64,29 @@ export function nearestReady(index: number, ready: readonly boolean[]): number |
   return null;
 }
 
+/**
+ * In a grid of `columns`: the ready frame nearest to the wanted one, counting steps along rows and columns
+ * (a tie goes to the same row, then to the earlier frame); null when none is ready. One row: `nearestReady`.
+ */
+export function nearestReadyCell(index: number, ready: readonly boolean[], columns: number): number | null {
+  if (columns >= ready.length) return nearestReady(index, ready);
+  if (ready[index]) return index;
+  const want = cellOf(index, columns);
+  let best: number | null = null;
+  let bestCost = Infinity;
+  ready.forEach((isReady, i) => {
+    if (!isReady) return;
+    const { column, row } = cellOf(i, columns);
+    // Steps first; the row change breaks ties toward the same row; the index breaks the rest (earlier wins).
+    const cost = (Math.abs(column - want.column) + Math.abs(row - want.row)) * 1000 + Math.abs(row - want.row);
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = i;
+    }
+  });
+  return best;
+}
+
 /** The middle frame, where the original's slider starts (scale 0). */
 export function middleFrame(count: number): number {
   return Math.max(0, Math.floor((count - 1) / 2));
@@ -91,4 +116,124 @@ export function deviceVerdict(report: DeviceReport, bundle: BundleInfo | null, d
     ? [report.adapter.description, report.adapter.vendor, report.adapter.architecture].filter(Boolean).join(', ')
     : '';
   return { kind: 'gpu', adapter, shaderF16: report.shaderF16, ...(lowMemory ? { lowMemory } : {}) };
+}
+
+/** What the viewer, strip and gallery know of a run's walk: its grid and the timeline's states. */
+export interface WalkView {
+  columns: number;
+  rows: number;
+  /** The timeline's states, in order: the 1st, the keyframes, the 2nd. */
+  states: string[];
+  /**
+   * The column each state sits on, once the engine has said (its `walk` event); before that null, and
+   * only the ends are known (the 1st state on the first column, the last on the last).
+   */
+  stateColumns: number[] | null;
+  spacing: 'uniform' | 'even';
+  evenness?: Evenness;
+  /** A grid's second axis: the states of its top row and its bottom row. */
+  axis2?: { state1: string; state2: string };
+}
+
+/** The walk a request asks for, before the engine has placed it: `frames` columns, the second axis's rows. */
+export function requestedWalk(request: RenderRequest): WalkView {
+  return {
+    columns: request.frames,
+    rows: request.axis2?.frames ?? 1,
+    states: timelineStates(request),
+    stateColumns: null,
+    spacing: request.spacing ?? 'uniform',
+    ...(request.axis2 ? { axis2: { state1: request.axis2.state1, state2: request.axis2.state2 } } : {}),
+  };
+}
+
+/** The walk as the engine laid it out (a `walk` event or a result's layout). */
+export function placedWalk(request: RenderRequest, layout: WalkLayout): WalkView {
+  const states = timelineStates(request);
+  // A layout that does not name a column per state (an older engine) keeps only the ends.
+  const stateColumns = layout.stateColumns.length === states.length ? [...layout.stateColumns] : null;
+  return {
+    ...requestedWalk(request),
+    columns: layout.columns,
+    rows: layout.rows,
+    stateColumns,
+    spacing: layout.spacing,
+    ...(layout.evenness ? { evenness: layout.evenness } : {}),
+  };
+}
+
+/** The states whose columns are known, with their columns: all of them once placed, else the two ends. */
+export function knownStates(walk: WalkView): { state: number; column: number }[] {
+  if (walk.stateColumns) return walk.stateColumns.map((column, state) => ({ state, column }));
+  const last = walk.states.length - 1;
+  return [
+    { state: 0, column: 0 },
+    { state: last, column: walk.columns - 1 },
+  ];
+}
+
+/** The state a column sits on (index into the timeline), if it sits on one whose place is known. */
+export function stateAtColumn(walk: WalkView, column: number): number | undefined {
+  return knownStates(walk).find((s) => s.column === column)?.state;
+}
+
+/** A frame's column and row (frame index = row * columns + column). */
+export function cellOf(index: number, columns: number): { column: number; row: number } {
+  return { column: index % columns, row: Math.floor(index / columns) };
+}
+
+/** The frame where a run starts: the middle column of the middle row (scale 0 on both axes when odd). */
+export function middleCell(columns: number, rows: number): number {
+  return middleFrame(rows) * columns + middleFrame(columns);
+}
+
+/**
+ * Which end of the second axis a row leans to: `state1` above the middle row (row 0 is the second axis's
+ * 1st state), `state2` below it, null on the middle row itself (only with an odd number of rows).
+ */
+export function rowLeaning(row: number, rows: number): 'state1' | 'state2' | null {
+  const twice = 2 * row - (rows - 1);
+  return twice < 0 ? 'state1' : twice > 0 ? 'state2' : null;
+}
+
+/** Where a column is on the timeline: on a state, between two neighbouring states, or not known yet (keyframes not placed). */
+export function whereOnTimeline(walk: WalkView, column: number): { at: number } | { between: [number, number] } | null {
+  const known = knownStates(walk);
+  const on = known.find((s) => s.column === column);
+  if (on) return { at: on.state };
+  if (!walk.stateColumns && walk.states.length > 2) return null;
+  for (let k = 1; k < known.length; k++) if (column < known[k]!.column) return { between: [known[k - 1]!.state, known[k]!.state] };
+  return null;
+}
+
+/** A state's name placed under a row of frames or a slider: percentages of that row's width. */
+export interface PlacedLabel {
+  state: number;
+  column: number;
+  text: string;
+  start: number;
+  end: number;
+  align: LabelSpan['align'];
+}
+
+/**
+ * The known states' names under a row of `walk.columns` tiles (`tiles`: each name under its tile) or under
+ * a slider (`slider`: under the thumb's place, the first column at 0 %, the last at 100 %), each within
+ * its own stretch so that none overlaps another.
+ */
+export function stateLabels(walk: WalkView, under: 'tiles' | 'slider'): PlacedLabel[] {
+  const known = knownStates(walk);
+  const columns = known.map((s) => s.column);
+  const spans =
+    under === 'tiles'
+      ? tileLabelSpans(columns, walk.columns).map((s) => ({ ...s, start: (s.start * 50) / walk.columns, end: (s.end * 50) / walk.columns }))
+      : labelSpans(
+          columns.map((c) => (walk.columns > 1 ? (100 * c) / (walk.columns - 1) : 50)),
+          0,
+          100,
+        );
+  return spans.map((span, i) => {
+    const { state, column } = known[i]!;
+    return { state, column, text: walk.states[state] ?? '', start: span.start, end: span.end, align: span.align };
+  });
 }

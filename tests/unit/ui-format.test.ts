@@ -5,7 +5,7 @@ import { ko } from '../../src/i18n/ko';
 import { initialLang, MESSAGES } from '../../src/i18n/lang';
 import { ERROR_NAMES, type AppError } from '../../src/shared/errors';
 import { DEFAULT_REQUEST, SAME_NEIGHBOUR, SAME_STATES, hasHangul, validateRequest } from '../../src/shared/request';
-import { fileStem, slug, videoExtension } from '../../src/ui/files';
+import { fileStem, frameFileName, slug, videoExtension } from '../../src/ui/files';
 
 describe('formatting', () => {
   it('bytes in decimal units', () => {
@@ -123,6 +123,24 @@ describe('file names', () => {
     expect(fileStem({ prompt: 'a city street', state1: '1900', state2: '2100', seed: 7 })).toBe(
       'time-stream_a-city-street_1900-to-2100_seed7',
     );
+  });
+  it('stem names the whole timeline with keyframes, and the second axis and grid size', () => {
+    expect(fileStem({ prompt: 'a tree', state1: 'summer', waypoints: ['winter'], state2: 'summer', seed: 3 })).toBe(
+      'time-stream_a-tree_summer-to-winter-to-summer_seed3',
+    );
+    const axis2 = { state1: 'day', state2: 'night', strength: 1, frames: 3, normalize: false };
+    expect(fileStem({ prompt: 'a house', state1: 'summer', state2: 'winter', seed: 0, frames: 7, axis2 })).toBe(
+      'time-stream_a-house_summer-to-winter_day-to-night_grid-7x3_seed0',
+    );
+    // The grid the engine laid out wins over the request's numbers.
+    expect(fileStem({ prompt: 'a house', state1: 'summer', state2: 'winter', seed: 0, frames: 7, axis2 }, { columns: 8, rows: 3 })).toMatch(
+      /_grid-8x3_seed0$/,
+    );
+  });
+  it("a frame's file is numbered in a row, and named by column and row in a grid", () => {
+    expect(frameFileName('s', 0, { columns: 7, rows: 1 })).toBe('s_frame01.png');
+    expect(frameFileName('s', 12, { columns: 13, rows: 1 })).toBe('s_frame13.png');
+    expect(frameFileName('s', 10, { columns: 7, rows: 3 })).toBe('s_col04-row02.png');
   });
   it('video extension follows the MIME type', () => {
     expect(videoExtension('video/mp4; codecs="avc1.42001f"')).toBe('mp4');
