@@ -65,4 +65,7 @@ export interface Evenness {
   uniformCv: number;
   evenCv: number;
   renders: number;
+  /** The same CVs for the RMS change of the final latents, when every frame was rendered by this job (not cached). */
+  uniformLatentCv?: number;
+  evenLatentCv?: number;
 }

@@ -181,6 +181,7 @@ export function validateRequest(input: unknown, sizeLimits: SizeLimits = LIMITS.
   return request;
 }
 
+// Keyframes are numbered after the two end states, as the form labels them (the 1st keyframe is the 3rd state).
 const ORDINAL = ['1st', '2nd', '3rd', '4th', '5th', '6th', '7th', '8th'];
 
 /** The keyframes between the 1st and the 2nd state: each a state's text, no two neighbours alike. */
@@ -189,7 +190,7 @@ function checkWaypoints(value: unknown, state1: string, state2: string, frames: 
   if (!Array.isArray(value)) fail('waypoints', 'The keyframes must be a list of states.');
   const most = LIMITS.states.max - 2;
   if (value.length > most) fail('waypoints', `A timeline holds at most ${LIMITS.states.max} states: remove ${value.length - most}.`);
-  const waypoints = value.map((text, i) => checkText(`waypoints.${i}`, text, `The ${ORDINAL[i + 1]} state`));
+  const waypoints = value.map((text, i) => checkText(`waypoints.${i}`, text, `The ${ORDINAL[i + 2]} state`));
   const states = [state1, ...waypoints, state2];
   for (let i = 1; i < states.length; i++)
     if (sameStates(states[i - 1]!, states[i]!)) {

@@ -68,12 +68,18 @@ function adjacentDistances(frames: readonly Uint8ClampedArray[]): number[] {
   return out;
 }
 
+async function sha256(bytes: Uint8ClampedArray): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new Uint8Array(bytes));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /**
  * Renders one walk (frame cache off: every frame is rendered) and judges its frames in index order.
  * `strip`: also return the frames as one PNG strip (data URL), each frame scaled up that many times.
  */
 async function walk(request: Partial<RenderRequest>, backend: Backend, strip = 0) {
   const frames: Uint8ClampedArray[] = [];
+  const walks: unknown[] = [];
   const start = performance.now();
   const result = await render(
     `walk-${performance.now()}`,
@@ -81,6 +87,7 @@ async function walk(request: Partial<RenderRequest>, backend: Backend, strip = 0
     { ...DEFAULT_REQUEST, width: SIDE, height: SIDE, ...request },
     (e) => {
       if (e.type === 'frame') frames[e.index] = e.rgba;
+      if (e.type === 'walk') walks.push(e);
     },
     { backend, hooks: { frameCache: false } },
   );
@@ -91,6 +98,10 @@ async function walk(request: Partial<RenderRequest>, backend: Backend, strip = 0
     renderMs,
     ...judged,
     adjacent: adjacentDistances(frames),
+    hashes: await Promise.all(frames.map(sha256)),
+    layout: result.layout,
+    places: result.frames.map((f) => f.place),
+    walks,
     strip: strip ? stripPng(frames, strip) : '',
   };
 }

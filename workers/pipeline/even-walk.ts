@@ -10,7 +10,7 @@ import { timelineStates } from '../../src/shared/request';
 import type { EncodedText } from './encode';
 import { renderFrames, type FrameTask } from './frames';
 import { uniformColumns, columnsFromSteps, type WalkColumn, type WalkFrame } from './walk-plan';
-import { pixelDistance, coefficientOfVariation, placeEvenly, type SegmentSample } from './spacing';
+import { pixelDistance, latentDistance, coefficientOfVariation, placeEvenly, type SegmentSample } from './spacing';
 import type { WalkRender } from './run';
 
 /** Placement passes after the uniform one. */
@@ -22,6 +22,8 @@ interface Seen {
   column: WalkColumn;
   rgba: Uint8ClampedArray<ArrayBuffer>;
   cached: boolean;
+  /** The final latents, for frames rendered by this job (the cache keeps pixels only). */
+  latents?: Float32Array;
 }
 
 const placeKey = (c: WalkColumn) => `${c.segment}:${c.num}/${c.den}`;
@@ -54,6 +56,12 @@ export async function evenSpacing(
   const cvOf = (columns: readonly WalkColumn[]) => {
     const rgba = columns.map((c) => seen.get(placeKey(c))!.rgba);
     return coefficientOfVariation(rgba.slice(1).map((b, i) => pixelDistance(rgba[i]!, b)));
+  };
+  /** The same in latent space, when every frame was rendered by this job. */
+  const latentCvOf = (columns: readonly WalkColumn[]) => {
+    const latents = columns.map((c) => seen.get(placeKey(c))!.latents);
+    if (latents.some((l) => !l)) return undefined;
+    return coefficientOfVariation(latents.slice(1).map((b, i) => latentDistance(latents[i]!, b!)));
   };
   const task = (column: WalkColumn): FrameTask => {
     const index = renders++;
@@ -120,17 +128,24 @@ export async function evenSpacing(
       yield* planner;
     })();
     const expected = () => renders + inPass + passesLeft * Math.max(0, frames - states);
-    await renderFrames(job, request, { t5: text.t5, textLength: text.t5Ids.length }, { tasks, expected }, (t, image) => {
+    const todo = { tasks, expected, latents: true };
+    await renderFrames(job, request, { t5: text.t5, textLength: text.t5Ids.length }, todo, (t, image, latents) => {
       job.hooks.onDecoded?.(t.index, image);
       const column = pending.get(t.index)!;
       pending.delete(t.index);
       const rgba = walk.toRgba(image);
       walk.remember(onWalk(column), rgba);
-      seen.set(placeKey(column), { column, rgba, cached: false });
+      seen.set(placeKey(column), { column, rgba, cached: false, ...(latents ? { latents } : {}) });
     });
   }
 
-  const evenness: Evenness = { uniformCv, evenCv: best.cv, renders };
+  const [uniformLatentCv, evenLatentCv] = [latentCvOf(uniform), latentCvOf(best.columns)];
+  const evenness: Evenness = {
+    uniformCv,
+    evenCv: best.cv,
+    renders,
+    ...(uniformLatentCv !== undefined && evenLatentCv !== undefined ? { uniformLatentCv, evenLatentCv } : {}),
+  };
   job.emit({ type: 'walk', ...walk.layout(best.columns, { evenness }) });
   best.columns.forEach((column, index) => {
     const { rgba, cached } = seen.get(placeKey(column))!;

@@ -36,6 +36,8 @@ export interface FrameTask {
 export interface FrameTasks {
   tasks: Iterable<FrameTask> | AsyncIterable<FrameTask>;
   expected: () => number;
+  /** Hand each frame's final latents to onImage too (even spacing measures them; a read back on WebGPU). */
+  latents?: boolean;
 }
 
 export async function renderFrames(
@@ -43,7 +45,7 @@ export async function renderFrames(
   request: RenderRequest,
   text: FrameInputs,
   todo: FrameTasks,
-  onImage: (task: FrameTask, image: Float32Array) => void,
+  onImage: (task: FrameTask, image: Float32Array, latents?: Float32Array) => void,
 ): Promise<void> {
   const { manifest, hooks, cancel } = job;
   const { t5, textLength } = text;
@@ -149,13 +151,15 @@ export async function renderFrames(
             }
           }
           cancel.check();
+          let latents: Float32Array | undefined;
+          if (todo.latents) latents = gpu ? Float32Array.from(await job.timed('readback', () => readF32(xGpu!))) : Float32Array.from(x!);
           let image: Float32Array;
           if (gpu) {
             image = await decodeOnGpu(job, decoder, gpu, xGpu!, sync);
             stepLatents?.dispose();
             stepLatents = undefined;
           } else image = await decodeOnCpu(job, decoder, x!, shape);
-          onImage(task, image);
+          onImage(task, image, latents);
           k++;
         }
       });

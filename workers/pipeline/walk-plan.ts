@@ -64,7 +64,10 @@ export function allocateSteps(lengths: readonly number[], steps: number): number
   for (let n = 0; left > 0; n++, left--) counts[order[n % k]!]!++;
   for (let n = k - 1; left < 0; n = (n + k - 1) % k) {
     const i = order[n]!;
-    if (counts[i]! > 1) (counts[i]!--, left++);
+    if (counts[i]! > 1) {
+      counts[i]!--;
+      left++;
+    }
   }
   return counts;
 }
