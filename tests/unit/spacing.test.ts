@@ -29,7 +29,16 @@ describe('even spacing', () => {
       list.forEach((p, i) => expect(p).toBeGreaterThan(i === 0 ? 0 : list[i - 1]!));
     }
     // More frames than places: still strictly increasing within the grid.
-    const [crowded] = placeEvenly([[{ at: 0, step: 0 }, { at: 4, step: 1 }]], [4], 5);
+    const [crowded] = placeEvenly(
+      [
+        [
+          { at: 0, step: 0 },
+          { at: 4, step: 1 },
+        ],
+      ],
+      [4],
+      5,
+    );
     expect(crowded).toEqual([1, 2, 3, 4]);
   });
 });

@@ -61,7 +61,7 @@ describe('walk plan', () => {
     expect(columns[3]!.scale).toBeCloseTo(-2 + 4 / 6, 12);
   });
 
-  it('places each state where the two-state method would: pooled + 2s(p_k − (p_0 + p_K)/2)', () => {
+  it('centres a timeline as a two-state walk: the two states farthest apart sit at ±s along their difference', () => {
     const pooled = random(16, 3);
     const places = [random(16, 4), random(16, 5), random(16, 6), random(16, 7)];
     const directions = places.slice(1).map((p, k) => Float32Array.from(p, (v, i) => v - places[k]![i]!));
@@ -69,24 +69,63 @@ describe('walk plan', () => {
     const c: WalkConditioning = { pooled, directions, strength: s, normalize: false };
     const middles = segmentMiddles(directions, s);
     const columns = uniformColumns(s, 10, directionLengths(directions));
-    const states = stateColumns(columns);
-    for (const [k, column] of states.entries()) {
+    // The farthest pair, by brute force over the states' places.
+    let best = [-1, 0, 0];
+    for (let i = 0; i < 4; i++)
+      for (let j = i + 1; j < 4; j++) {
+        const sq = places[i]!.reduce((sum, v, n) => sum + (places[j]![n]! - v) ** 2, 0);
+        if (sq > best[0]!) best = [sq, i, j];
+      }
+    const [, i, j] = best as [number, number, number];
+    for (const [k, column] of stateColumns(columns).entries()) {
       const got = framePooled(c, { index: column, column: columns[column]!, row: 0, scale2: 0 }, middles);
-      got.forEach((v, i) => expect(v).toBeCloseTo(pooled[i]! + 2 * s * (places[k]![i]! - (places[0]![i]! + places[3]![i]!) / 2), 4));
+      got.forEach((v, n) => expect(v).toBeCloseTo(pooled[n]! + 2 * s * (places[k]![n]! - (places[i]![n]! + places[j]![n]!) / 2), 4));
     }
   });
 
+  it('walks a loop (summer, winter, summer) from −s to +s and back, the two halves mirror images', () => {
+    const d = random(8, 9);
+    const directions = [d, Float32Array.from(d, (v) => -v)];
+    const pooled = random(8, 10);
+    const s = 2;
+    const c: WalkConditioning = { pooled, directions, strength: s, normalize: false };
+    const middles = segmentMiddles(directions, s);
+    const columns = uniformColumns(s, 9, directionLengths(directions));
+    expect(stateColumns(columns)).toEqual([0, 4, 8]);
+    const at = (col: number) => framePooled(c, { index: col, column: columns[col]!, row: 0, scale2: 0 }, middles);
+    at(0).forEach((v, n) => expect(v).toBeCloseTo(pooled[n]! - s * d[n]!, 5));
+    at(4).forEach((v, n) => expect(v).toBeCloseTo(pooled[n]! + s * d[n]!, 5));
+    at(8).forEach((v, n) => expect(v).toBeCloseTo(pooled[n]! - s * d[n]!, 5));
+    for (let k = 1; k < 4; k++) at(k).forEach((v, n) => expect(v).toBeCloseTo(at(8 - k)[n]!, 5));
+  });
+
   it('lays a second axis out as rows and adds b·d2 (normalised like the original when asked)', () => {
-    const request = { ...DEFAULT_REQUEST, frames: 3, axis2: { state1: 'summer', state2: 'winter', strength: 1, frames: 3, normalize: true } };
+    const request = {
+      ...DEFAULT_REQUEST,
+      frames: 3,
+      axis2: { state1: 'summer', state2: 'winter', strength: 1, frames: 3, normalize: true },
+    };
     const columns = uniformColumns(2, 3, [1]);
     const grid = gridFrames(request, columns);
     expect(grid.map((f) => [f.index, f.row, f.scale2])).toEqual([
-      [0, 0, -1], [1, 0, -1], [2, 0, -1],
-      [3, 1, 0], [4, 1, 0], [5, 1, 0],
-      [6, 2, 1], [7, 2, 1], [8, 2, 1],
+      [0, 0, -1],
+      [1, 0, -1],
+      [2, 0, -1],
+      [3, 1, 0],
+      [4, 1, 0],
+      [5, 1, 0],
+      [6, 2, 1],
+      [7, 2, 1],
+      [8, 2, 1],
     ]);
     const pooled = new Float32Array([0, 0]);
-    const c: WalkConditioning = { pooled, directions: [new Float32Array([1, 0])], direction2: new Float32Array([0, 1]), strength: 2, normalize: true };
+    const c: WalkConditioning = {
+      pooled,
+      directions: [new Float32Array([1, 0])],
+      direction2: new Float32Array([0, 1]),
+      strength: 2,
+      normalize: true,
+    };
     const middles = segmentMiddles(c.directions, 2);
     // a = -2, b = -1: divided by |a| + |b| = 3.
     expect(Array.from(framePooled(c, grid[0]!, middles))).toEqual([Math.fround(-2 / 3), Math.fround(-1 / 3)]);
@@ -96,7 +135,12 @@ describe('walk plan', () => {
   });
 
   it('keeps columns from explicit places on reduced fractions, so equal places give equal scales', () => {
-    const a = columnsFromSteps(2, [[[64, 128], [128, 128]]]);
+    const a = columnsFromSteps(2, [
+      [
+        [64, 128],
+        [128, 128],
+      ],
+    ]);
     const b = uniformColumns(2, 3, [1]);
     expect(a.map((c) => [c.num, c.den, c.scale])).toEqual(b.map((c) => [c.num, c.den, c.scale]));
   });

@@ -3,10 +3,10 @@
  *
  * A timeline of states s_0..s_K gives one direction per segment, d_k = mean over template rounds of
  * pooled(s_{k+1}) − pooled(s_k) (the two-state method per neighbouring pair). The walk is the piecewise path
- * through the states' places P_k = pooled + 2·strength·(p_k − (p_0 + p_K)/2), so a two-state walk runs from
- * pooled − s·d to pooled + s·d exactly as the original does. A frame on segment k at scale a ∈ [−s, s] is
- * pooled + C_k + a·d_k, where C_k = s·(Σ_{j<k} d_j − Σ_{j>k} d_j) is the segment's middle (0 for one segment,
- * which is therefore today's `shiftPooled` bit for bit). A second axis adds b·d2 on top (original: `*_2nd`).
+ * through the states' places (segmentMiddles says where), so a two-state walk runs from pooled − s·d to
+ * pooled + s·d exactly as the original does. A frame on segment k at scale a ∈ [−s, s] is pooled + C_k + a·d_k,
+ * C_k being the segment's middle (not added for one segment, which is therefore today's `shiftPooled` bit for
+ * bit). A second axis adds b·d2 on top (original: `*_2nd`).
  */
 import type { RenderRequest } from '../../src/shared/request';
 import type { FramePlace } from '../../src/shared/events';
@@ -128,18 +128,26 @@ export function framePlace(frame: WalkFrame, columns: number): FramePlace {
   };
 }
 
-/** The middles C_k of the segments (float32): s·(Σ_{j<k} d_j − Σ_{j>k} d_j). */
+/**
+ * The middles C_k of the segments (float32). With S_k = Σ_{m<k} d_m (state k's place relative to state 0) and
+ * the two states farthest apart, i and j, the timeline is centred on the prompt as a two-state walk is:
+ * P_k = pooled + 2s·(S_k − (S_i + S_j)/2), so states i and j sit at ±s along their difference. A segment's
+ * middle is then C_k = 2s·(S_k + d_k/2 − (S_i + S_j)/2). A loop (summer, winter, summer) puts both summers at
+ * −s and winter at +s; a monotone timeline (day, dusk, night) puts its ends where a day → night walk does.
+ */
 export function segmentMiddles(directions: readonly Float32Array[], strength: number): Float32Array[] {
   const dim = directions[0]!.length;
-  return directions.map((_, k) => {
-    const sum = new Float64Array(dim);
-    directions.forEach((d, j) => {
-      if (j === k) return;
-      const sign = j < k ? 1 : -1;
-      for (let i = 0; i < dim; i++) sum[i]! += sign * d[i]!;
-    });
-    return Float32Array.from(sum, (v) => v * strength);
-  });
+  const places: Float64Array[] = [new Float64Array(dim)];
+  for (const d of directions) places.push(Float64Array.from(places.at(-1)!, (v, i) => v + d[i]!));
+  let [far, farI, farJ] = [-1, 0, 1];
+  for (let i = 0; i < places.length; i++)
+    for (let j = i + 1; j < places.length; j++) {
+      let sq = 0;
+      for (let n = 0; n < dim; n++) sq += (places[j]![n]! - places[i]![n]!) ** 2;
+      if (sq > far) [far, farI, farJ] = [sq, i, j];
+    }
+  const [pi, pj] = [places[farI]!, places[farJ]!];
+  return directions.map((d, k) => Float32Array.from(places[k]!, (v, n) => 2 * strength * (v + d[n]! / 2 - (pi[n]! + pj[n]!) / 2)));
 }
 
 /** What every frame's pooled vector is made from. */
