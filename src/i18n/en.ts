@@ -456,11 +456,8 @@ export const en = {
    * The message under an invalid field. validateRequest decides what is wrong and says it in English;
    * other languages word it per field from the same limits.
    */
-  invalid: (field: string, detail: string, _size: { min: number; max: number }) => {
-    // The request numbers a keyframe by its place on the timeline; the form labels it after the two ends.
-    const index = /^waypoints\.(\d+)$/u.exec(field)?.[1];
-    return index === undefined ? detail : detail.replace(/^The \d+(st|nd|rd|th) state/u, `The ${keyframe(Number(index))}`);
-  },
+  // The request numbers keyframes as the form labels them (after the two ends), so its words stand as they are.
+  invalid: (_field: string, detail: string, _size: { min: number; max: number }) => detail,
   units: {
     bytes: ['B', 'kB', 'MB', 'GB', 'TB'],
     seconds: (n: number) => `${n} s`,

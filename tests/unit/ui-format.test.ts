@@ -4,7 +4,7 @@ import { en } from '../../src/i18n/en';
 import { ko } from '../../src/i18n/ko';
 import { initialLang, MESSAGES } from '../../src/i18n/lang';
 import { ERROR_NAMES, type AppError } from '../../src/shared/errors';
-import { DEFAULT_REQUEST, SAME_NEIGHBOUR, SAME_STATES, hasHangul, validateRequest } from '../../src/shared/request';
+import { DEFAULT_REQUEST, SAME_NEIGHBOUR, SAME_STATES, hasHangul, validateRequest, type RenderRequest } from '../../src/shared/request';
 import { fileStem, frameFileName, slug, videoExtension } from '../../src/ui/files';
 
 describe('formatting', () => {
@@ -89,18 +89,23 @@ describe('messages', () => {
     // Alike neighbours are said as such, not as an empty field.
     expect(worded.get(`waypoints.1 ${SAME_NEIGHBOUR.slice(0, 12)}`)).toContain('바로 앞의 상태와 같습니다');
     expect(worded.get(`state2 ${SAME_NEIGHBOUR.slice(0, 12)}`)).toContain('바로 앞의 상태와 같습니다');
-    expect(worded.get('waypoints.0 The 2nd stat')).toContain('세 번째 상태');
+    expect(worded.get('waypoints.0 The 3rd stat')).toContain('세 번째 상태');
     expect(worded.get(`axis2.state2 ${SAME_STATES.slice(0, 12)}`)).toContain('두 상태가 같습니다');
     expect(worded.get('spacing Even spacing')).toContain('두 번째 축');
   });
 
   it('English names a keyframe by its label in the form (the first between the ends is the 3rd state)', () => {
     const size = { min: 32, max: 256 };
-    expect(en.invalid('waypoints.0', 'The 2nd state is empty: write a few words.', size)).toBe(
-      'The 3rd state is empty: write a few words.',
-    );
-    expect(en.invalid('waypoints.5', 'The 7th state must be text.', size)).toBe('The 8th state must be text.');
-    expect(en.invalid('state2', 'The 2nd state is empty: write a few words.', size)).toBe('The 2nd state is empty: write a few words.');
+    const refusal = (patch: Partial<RenderRequest>) => {
+      try {
+        validateRequest({ ...DEFAULT_REQUEST, ...patch });
+      } catch (e) {
+        return en.invalid((e as AppError).field!, (e as AppError).message, size);
+      }
+      return 'taken';
+    };
+    expect(refusal({ waypoints: [' '] })).toBe('The 3rd state is empty: write a few words.');
+    expect(refusal({ frames: 9, waypoints: ['a', 'b', 'c', 'd', 'e', 7 as unknown as string] })).toBe('The 8th state must be text.');
     expect(en.form.keyframe(0)).toBe('3rd state');
     expect(ko.form.keyframe(5)).toBe('여덟 번째 상태');
   });
