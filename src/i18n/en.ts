@@ -151,8 +151,8 @@ export const en = {
   },
   examples: {
     heading: 'Examples',
-    fill: (prompt: string, from: string, to: string, strength: number) =>
-      `Fill the form: ${prompt}, ${from} to ${to}, strength ${strength}`,
+    fill: (prompt: string, states: readonly string[], strength: number) =>
+      `Fill the form: ${prompt}, ${states.join(' to ')}, strength ${strength}`,
   },
   progress: {
     heading: 'Progress',

@@ -142,7 +142,10 @@ export const ko: Messages = {
   },
   examples: {
     heading: '예시',
-    fill: (prompt, from, to, strength) => `양식 채우기: ${prompt}, ${from}에서 ${to}로, 강도 ${strength}`,
+    fill: (prompt, states, strength) =>
+      states.length === 2
+        ? `양식 채우기: ${prompt}, ${states[0]}에서 ${states[1]}로, 강도 ${strength}`
+        : `양식 채우기: ${prompt}, ${states.join(' → ')}, 강도 ${strength}`,
   },
   progress: {
     heading: '진행 상황',

@@ -19,7 +19,12 @@ export class AppState {
   /** A short confirmation (link copied), announced politely. */
   notice = $state<string | null>(null);
 
-  readonly korean: boolean = $derived(hasHangul(`${this.settings.prompt}\n${this.settings.state1}\n${this.settings.state2}`));
+  /** Hangul in any text the run encodes: the prompt, every state of the timeline, the second axis's states when it is on. */
+  readonly korean: boolean = $derived(
+    hasHangul(
+      [this.settings.prompt, ...this.settings.timeline, ...(this.settings.axis2On ? [this.settings.axis2.state1, this.settings.axis2.state2] : [])].join('\n'),
+    ),
+  );
   readonly shareQuery: string = $derived(this.settings.query(this.models.choice === 'custom' ? this.models.customUrl.trim() : undefined));
 
   constructor(search: string) {

@@ -11,6 +11,7 @@ export const EXAMPLES: readonly Example[] = [
   { prompt: 'a house', state1: 'USA suburb', state2: 'Europe', strength: 2.5 },
   { prompt: 'a tomato', state1: 'rotten', state2: 'super fresh', strength: 2.5 },
   { prompt: 'a city street', state1: '1900', state2: '2100', strength: 2 },
+  { prompt: 'a tree in a field', state1: 'spring', waypoints: ['summer', 'autumn'], state2: 'winter', strength: 2 },
   { prompt: 'a kitchen', state1: '1950s', state2: '2050s', strength: 2 },
   { prompt: 'a mobile phone', state1: '1990', state2: '2030', strength: 1.5 },
 ];
@@ -30,6 +31,8 @@ export const WORLD_EXAMPLES: readonly Example[] = [
   { prompt: 'a fish', state1: 'summer', state2: 'winter', strength: 2 },
   { prompt: 'a flower', state1: 'day', state2: 'night', strength: 2 },
   { prompt: 'a car', state1: 'day', state2: 'night', strength: 2 },
+  // A timeline (tests/e2e/walks.spec.ts judges this loop: snow 0.06 -> 0.94 -> 0.06 at seed 1).
+  { prompt: 'a tree', state1: 'summer', waypoints: ['winter'], state2: 'summer', strength: 2 },
 ];
 
 /** The examples for the model in use (`undefined` while the built-in model is still being read). */

@@ -245,6 +245,12 @@ test('Korean input shows the notice in both languages; the UI speaks Korean', as
   await expect(notice).toContainText('영어에 최적화');
   await page.locator('#state1').fill('fresh');
   await expect(notice).toHaveCount(0);
+  // A keyframe in Korean is encoded too, so it shows the notice as well.
+  await page.getByRole('button', { name: 'Add a state between' }).click();
+  await page.locator('#waypoint-0').fill('겨울');
+  await expect(notice).toContainText('optimised for English');
+  await page.getByRole('button', { name: 'Remove the 3rd state' }).click();
+  await expect(notice).toHaveCount(0);
 
   await page.getByTestId('lang-ko').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'ko');

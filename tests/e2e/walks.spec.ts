@@ -147,7 +147,10 @@ test('even spacing: a house from summer to winter changes at an even pace, its s
   expect(even.hashes[6]).toBe(uniform.hashes[6]);
   expect(even.places.map((p) => p.along)).not.toEqual(uniform.places.map((p) => p.along));
   expect(rises(judged(even, SNOW))).toBe(true);
-  // The frames are sent once, after the placement; the layout said so first.
-  expect(even.walks.map((w) => w.spacing)).toEqual(['even']);
+  // The uniform pass is shown as it renders, then the placed frames replace it under the final layout.
+  expect(even.walks.map((w) => [w.spacing, w.evenness !== undefined])).toEqual([
+    ['even', false],
+    ['even', true],
+  ]);
   expect(judged(even, ROT).length).toBe(7);
 });

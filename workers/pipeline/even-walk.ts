@@ -1,7 +1,7 @@
 /**
- * The even-spacing stage: renders the uniform walk (a coarse pass that is also the baseline), measures how
- * much neighbouring frames differ, places the frames at even steps of that change, renders the new places,
- * and refines once more from everything rendered. The placement with the most even neighbours wins (the
+ * The even-spacing stage: renders the uniform walk (a coarse pass that is also the baseline, shown as a
+ * preview while it renders), measures how much neighbouring frames differ, places the frames at even steps
+ * of that change, renders the new places, and refines once more from everything rendered. The placement with the most even neighbours wins (the
  * uniform walk included, so even spacing is never less even than uniform). The transformer and decoder stay
  * open across the passes; every frame rendered is reused (by the job, and by later jobs through the cache).
  */
@@ -9,6 +9,7 @@ import type { Evenness } from '../../src/shared/events';
 import { timelineStates } from '../../src/shared/request';
 import type { EncodedText } from './encode';
 import { renderFrames, type FrameTask } from './frames';
+import { progressiveOrder } from './frame-plan';
 import { uniformColumns, columnsFromSteps, type WalkColumn, type WalkFrame } from './walk-plan';
 import { pixelDistance, latentDistance, coefficientOfVariation, placeEvenly, type SegmentSample } from './spacing';
 import type { WalkRender } from './run';
@@ -41,6 +42,13 @@ export async function evenSpacing(
   const grids = lengths.map((_, k) => PLACES_PER_STEP * uniform.filter((c, i) => i > 0 && c.segment === k).length);
   const seen = new Map<string, Seen>();
   const pending = new Map<number, WalkColumn>();
+  // The uniform pass is shown as it comes (a preview the placed frames then replace, index by index).
+  const preview = new Map(uniform.map((column, index) => [placeKey(column), index]));
+  const show = (column: WalkColumn, rgba: Uint8ClampedArray<ArrayBuffer>, cached: boolean) => {
+    const index = preview.get(placeKey(column));
+    if (index !== undefined) walk.deliver({ index, column, row: 0, scale2: 0 }, uniform.length, rgba, cached);
+  };
+  job.emit({ type: 'walk', ...walk.layout(uniform) });
   let renders = 0;
   let passesLeft = EVEN_PASSES;
   let inPass = 0;
@@ -50,7 +58,10 @@ export async function evenSpacing(
     columns.filter((column) => {
       if (seen.has(placeKey(column))) return false;
       const cached = walk.cached(onWalk(column));
-      if (cached) seen.set(placeKey(column), { column, rgba: cached, cached: true });
+      if (cached) {
+        seen.set(placeKey(column), { column, rgba: cached, cached: true });
+        if (columns === uniform) show(column, cached, true);
+      }
       return !cached;
     });
   const cvOf = (columns: readonly WalkColumn[]) => {
@@ -71,17 +82,22 @@ export async function evenSpacing(
 
   let best = { columns: uniform, cv: Infinity };
   let uniformCv = 0;
+  let uniformMeasured = false;
   async function* passes(): AsyncGenerator<FrameTask> {
     let columns = uniform;
     for (;;) {
-      const todo = missing(columns);
+      // The uniform pass coarse to fine, as a plain walk renders (its preview fills in the same way).
+      const todo = missing(columns === uniform ? progressiveOrder(columns.length).map((i) => columns[i]!) : columns);
       inPass = todo.length;
       for (const column of todo) {
         yield task(column);
         inPass--;
       }
       const cv = cvOf(columns);
-      if (columns === uniform) uniformCv = cv;
+      if (columns === uniform) {
+        uniformCv = cv;
+        uniformMeasured = true;
+      }
       if (cv < best.cv) best = { columns, cv };
       if (passesLeft-- === 0) return;
       columns = placed();
@@ -136,6 +152,7 @@ export async function evenSpacing(
       const rgba = walk.toRgba(image);
       walk.remember(onWalk(column), rgba);
       seen.set(placeKey(column), { column, rgba, cached: false, ...(latents ? { latents } : {}) });
+      if (!uniformMeasured) show(column, rgba, false);
     });
   }
 
