@@ -3,16 +3,12 @@
 // error (issue 18). Any violation fails with its rule and elements. The run also logs nothing at warning level.
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
+import { openApp } from './app-page';
 
 async function expectNoViolations(page: Page, state: string) {
   const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const found = violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   expect(found, `axe violations: ${state}`).toEqual([]);
-}
-
-async function openApp(page: Page) {
-  await page.goto('/');
-  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
 }
 
 test('the first screen, the model details and the advanced options pass axe at 375 and 1280 px, in English and Korean', async ({

@@ -5,7 +5,7 @@
 // after the timeline and the grid; even spacing shows what it measured.
 import { test, expect, type Page, type Download } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { execFileSync } from 'node:child_process';
+import { downloadOf, probeVideo } from './app-page';
 import { mkdirSync, readFileSync } from 'node:fs';
 
 const SHOTS = process.env.SCREENSHOT_DIR ?? 'test-results/screenshots';
@@ -28,30 +28,9 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-async function downloadOf(page: Page, click: () => Promise<void>): Promise<Download> {
-  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return download;
-}
-
 /** Frames ffprobe decodes from a downloaded video. */
 async function decodedFrames(download: Download): Promise<number> {
-  const json = execFileSync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-count_frames',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'stream=nb_read_frames',
-      '-of',
-      'json',
-      await download.path(),
-    ],
-    { encoding: 'utf8' },
-  );
-  return Number((JSON.parse(json) as { streams: { nb_read_frames: string }[] }).streams[0]!.nb_read_frames);
+  return Number(probeVideo(await download.path(), 'nb_read_frames').nb_read_frames);
 }
 
 /** A small, fast job on the world model: few template pairs, one step, 64 px frames. */

@@ -3,17 +3,7 @@
 // validation messages in English and Korean, and axe with all of it open. Nothing here renders.
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-
-async function openApp(page: Page, query = '') {
-  await page.goto(`/${query}`);
-  // The form follows the loaded model's sizes, so wait until the worker has read it.
-  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
-}
-
-async function openAdvanced(page: Page) {
-  const details = page.getByTestId('advanced');
-  if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator('summary').click();
-}
+import { openApp, openAdvanced } from './app-page';
 
 /** The keyframes' values, in order. */
 const keyframes = (page: Page) =>

@@ -1,6 +1,6 @@
 // The Time Stream page end to end on the built-in tiny bundle (Debian's Chromium, SwiftShader WebGPU).
 import { test, expect, type Page, type Download } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { downloadOf, openAdvanced, openApp, probeVideo } from './app-page';
 import { mkdirSync, readFileSync } from 'node:fs';
 
 const SHOTS = 'test-results/screenshots';
@@ -14,22 +14,6 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
 async function saved(download: Download): Promise<Buffer> {
   const path = await download.path();
   return readFileSync(path);
-}
-
-async function downloadOf(page: Page, click: () => Promise<void>): Promise<Download> {
-  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return download;
-}
-
-async function openApp(page: Page, query = '') {
-  await page.goto(`/${query}`);
-  // The form follows the loaded model's sizes, so wait until the worker has read it.
-  await expect(page.getByTestId('model-info')).toContainText('world', { ignoreCase: true });
-}
-
-async function openAdvanced(page: Page) {
-  const details = page.getByTestId('advanced');
-  if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator('summary').click();
 }
 
 /** A small, fast job: few template pairs, one or two steps, small frames. */
@@ -155,28 +139,9 @@ test('fill the form, run, cancel mid-run, run again; progress, frames, slider, v
   // Downloads: the video (frame count by ffprobe), the strip and one frame (PNG sizes).
   const videoFile = await downloadOf(page, () => page.getByTestId('download-video').click());
   expect(videoFile.suggestedFilename()).toMatch(/^time-stream_a-city-street_1900-to-2100_seed7\.(mp4|webm)$/);
-  const probe = JSON.parse(
-    execFileSync(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        '-count_frames',
-        '-select_streams',
-        'v:0',
-        '-show_entries',
-        'stream=nb_read_frames,width,height',
-        '-of',
-        'json',
-        await videoFile.path(),
-      ],
-      {
-        encoding: 'utf8',
-      },
-    ),
-  ) as { streams: { nb_read_frames: string; width: number; height: number }[] };
-  expect(Number(probe.streams[0]!.nb_read_frames)).toBe(frameCount);
-  expect(probe.streams[0]!.width).toBe(64);
+  const probe = probeVideo(await videoFile.path(), 'nb_read_frames,width,height');
+  expect(Number(probe.nb_read_frames)).toBe(frameCount);
+  expect(probe.width).toBe(64);
 
   const strip = pngSize(await saved(await downloadOf(page, () => page.getByTestId('download-strip').click())));
   expect(strip).toEqual({ width: 5 * 64, height: 64 });
@@ -385,19 +350,12 @@ test('video options: a there-and-back loop at 10 fps has 2n-2 frames and no dupl
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const { execFileSync } = await import('node:child_process');
   const file = join(mkdtempSync(join(tmpdir(), 'ts-video-')), 'loop.mp4');
   writeFileSync(file, Buffer.from(bytes));
-  const probe = JSON.parse(
-    execFileSync(
-      'ffprobe',
-      ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets,r_frame_rate', '-of', 'json', file],
-      { encoding: 'utf8' },
-    ),
-  ) as { streams: { nb_read_packets: string; r_frame_rate: string }[] };
+  const probe = probeVideo(file, 'nb_read_packets,r_frame_rate', 'packets');
   // 3 frames there and back: 0, 1, 2, 1 (the ends are not repeated).
-  expect(Number(probe.streams[0]!.nb_read_packets)).toBe(4);
-  expect(probe.streams[0]!.r_frame_rate).toBe('10/1');
+  expect(Number(probe.nb_read_packets)).toBe(4);
+  expect(probe.r_frame_rate).toBe('10/1');
 });
 
 // Issue 18: the page says the right thing at every moment: one check before any work, links that

@@ -16,14 +16,16 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
+/** The place num/den of the way along, reduced, and its scale −s + 2s·num/den (equal places give equal floats). */
+export function placeAlong(strength: number, num: number, den: number): Omit<PlannedFrame, 'index'> {
+  const g = gcd(num, den) || 1;
+  const [n, d] = [num / g, den / g];
+  return { num: n, den: d, scale: -strength + (2 * strength * n) / d };
+}
+
 /** scale_i = −s + 2 s i/(n−1), computed from the reduced fraction so nested jobs get identical floats. */
 export function planFrames(strength: number, frames: number): PlannedFrame[] {
-  return Array.from({ length: frames }, (_, index) => {
-    const g = gcd(index, frames - 1) || 1;
-    const num = index / g;
-    const den = (frames - 1) / g;
-    return { index, num, den, scale: -strength + (2 * strength * num) / den };
-  });
+  return Array.from({ length: frames }, (_, index) => ({ index, ...placeAlong(strength, index, frames - 1) }));
 }
 
 /**

@@ -10,15 +10,11 @@
  */
 import type { RenderRequest } from '../../src/shared/request';
 import type { FramePlace } from '../../src/shared/events';
-import { planFrames } from './frame-plan';
+import { planFrames, placeAlong, type PlannedFrame } from './frame-plan';
 
-/** One column of the walk: its segment and its place along it as a reduced fraction num/den. */
-export interface WalkColumn {
+/** One column of the walk: its segment, its place along it (a reduced fraction) and the segment's slider scale there. */
+export interface WalkColumn extends Omit<PlannedFrame, 'index'> {
   segment: number;
-  num: number;
-  den: number;
-  /** The segment's slider scale, −strength + 2·strength·num/den (as planFrames computes it). */
-  scale: number;
   /** The timeline state this column sits on, if any. */
   state?: number;
 }
@@ -32,16 +28,9 @@ export interface WalkFrame {
   scale2: number;
 }
 
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-/** A column at num/den along `segment` (the fraction is reduced, so equal places give equal floats). */
+/** A column at num/den along `segment`. */
 export function columnAt(strength: number, segment: number, num: number, den: number): WalkColumn {
-  const g = gcd(num, den) || 1;
-  const [n, d] = [num / g, den / g];
-  return { segment, num: n, den: d, scale: -strength + (2 * strength * n) / d };
+  return { segment, ...placeAlong(strength, num, den) };
 }
 
 /**
