@@ -80,3 +80,32 @@ test('the frame cache: a repeated job renders nothing, 3 -> 5 frames renders onl
   // Cached frames are the same pixels a fresh render gives.
   expect(r.more.frames).toEqual(r.fresh.frames);
 });
+
+test('the frame cache for timelines, grids and even spacing: a repeated walk renders nothing and loads only CLIP', async ({ page }) => {
+  await harness(page);
+  const walks = {
+    timeline: { ...small, frames: 5, waypoints: ['ripe'] },
+    grid: { ...small, axis2: { state1: 'day', state2: 'night', strength: 1, frames: 2, normalize: false } },
+    even: { ...small, frames: 4, spacing: 'even' },
+  };
+  const r = await page.evaluate(async (walks) => {
+    const w = window as any;
+    const out: Record<string, unknown> = {};
+    for (const [name, req] of Object.entries(walks)) {
+      const first = await w.runPlain(req, 'wasm', `${name}1`);
+      const again = await w.runPlain(req, 'wasm', `${name}2`);
+      out[name] = { first, again };
+    }
+    return out;
+  }, walks);
+  for (const [name, { first, again }] of Object.entries(r as Record<string, { first: any; again: any }>)) {
+    expect(first.error, name).toBeNull();
+    expect(first.sessions, name).toEqual(expect.arrayContaining(['session:clip', 'session:t5', 'session:transformer', 'session:decoder']));
+    // The plan needs CLIP (pooled prompt; the directions are cached), and nothing else runs.
+    expect(again.rendered, name).toEqual([]);
+    expect(again.sessions, name).toEqual(['session:clip']);
+    expect(again.frames, name).toEqual(first.frames);
+  }
+  expect((r as any).grid.first.frames).toHaveLength(6);
+  expect((r as any).timeline.first.result.layout.stateColumns).toHaveLength(3);
+});

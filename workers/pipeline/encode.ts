@@ -14,24 +14,32 @@ export interface Tokenizers {
   t5: FixedLengthTokenizer;
 }
 
-export interface EncodedText {
+export interface TokenizedText {
   tokenizers: Tokenizers;
   clipIds: BigInt64Array;
   t5Ids: BigInt64Array;
+}
+
+export interface EncodedText extends TokenizedText {
   /** T5's last hidden state [1, t5Ids.length, d_model]. */
   t5: Float32Array;
 }
 
-export async function encodeText(job: Job, request: RenderRequest): Promise<EncodedText> {
+/** The prompt's token ids for both encoders (no session: cheap). */
+export async function tokenize(job: Job, request: RenderRequest): Promise<TokenizedText> {
   const tokenizers = await job.timed('tokenizers', () => loadTokenizers(job.bundle, request.maxSequenceLength, job.verify));
-  const clipIds = tokenizers.clip.encode([request.prompt]);
-  const t5Ids = tokenizers.t5.encode([request.prompt]);
+  return { tokenizers, clipIds: tokenizers.clip.encode([request.prompt]), t5Ids: tokenizers.t5.encode([request.prompt]) };
+}
+
+/** T5's hidden states for the prompt (its session made, run once and released). */
+export async function encodeT5(job: Job, tokens: TokenizedText): Promise<EncodedText> {
+  const { t5Ids } = tokens;
   const t5 = await job.stage('t5', () =>
     job.withSession('t5', (s) =>
       job.timed('t5', async () => (await job.run('t5', s, { input_ids: tensorI64(t5Ids, [1, t5Ids.length]) }, ['last_hidden_state']))[0]!),
     ),
   );
-  return { tokenizers, clipIds, t5Ids, t5 };
+  return { ...tokens, t5 };
 }
 
 const tokenizerCache = new Map<string, Promise<Tokenizers>>();

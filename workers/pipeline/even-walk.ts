@@ -32,7 +32,7 @@ const onWalk = (column: WalkColumn): WalkFrame => ({ index: 0, column, row: 0, s
 
 export async function evenSpacing(
   walk: WalkRender,
-  text: EncodedText,
+  text: () => Promise<EncodedText>,
   lengths: readonly number[],
   pooledOf: (frame: WalkFrame) => Float32Array,
 ): Promise<{ columns: WalkColumn[]; evenness: Evenness }> {
@@ -137,6 +137,7 @@ export async function evenSpacing(
   const planner = passes();
   const first = await planner.next();
   if (!first.done) {
+    const { t5, t5Ids } = await text();
     job.emit({ type: 'stage', stage: 'denoise' });
     const states = timelineStates(request).length;
     const tasks = (async function* () {
@@ -145,7 +146,7 @@ export async function evenSpacing(
     })();
     const expected = () => renders + inPass + passesLeft * Math.max(0, frames - states);
     const todo = { tasks, expected, latents: true };
-    await renderFrames(job, request, { t5: text.t5, textLength: text.t5Ids.length }, todo, (t, image, latents) => {
+    await renderFrames(job, request, { t5, textLength: t5Ids.length }, todo, (t, image, latents) => {
       job.hooks.onDecoded?.(t.index, image);
       const column = pending.get(t.index)!;
       pending.delete(t.index);

@@ -11,7 +11,7 @@ import type { EventSink, FramePlace, WalkLayout } from '../../src/shared/events'
 import type { RenderRequest } from '../../src/shared/request';
 import { loadOrt } from '../runtime/ort';
 import { Job, type CancelFlag, type LoadedBundle, type PipelineHooks } from './job';
-import { encodeText, type EncodedText } from './encode';
+import { tokenize, encodeT5, type EncodedText } from './encode';
 import { encodePooledAndDirections } from './direction';
 import { renderFrames, type FrameTask } from './frames';
 import { decoderOutputToRgba } from './image';
@@ -127,13 +127,26 @@ export async function runJob(
     if (planned.todo.length === 0) return finish(walk, job, planned.columns);
   }
 
-  // encode
+  // encode: a plain walk runs T5 first, as it always has. Other walks are planned from CLIP first and run T5
+  // only when a frame is left to render (a walk whose frames are all cached never loads T5).
   emit({ type: 'stage', stage: 'text' });
-  const text = await encodeText(job, request);
+  const tokens = await tokenize(job, request);
+  let encoded: Promise<EncodedText> | undefined;
+  const text = () => {
+    if (!encoded) {
+      if (!planned) emit({ type: 'stage', stage: 'text' });
+      encoded = encodeT5(job, tokens);
+    }
+    return encoded;
+  };
+  if (planned) await text();
   cancel.check();
   // direction
-  const { pooled, directions, direction2 } = await encodePooledAndDirections(job, request, text.tokenizers.clip, text.clipIds);
-  hooks.onEncoded?.({ clipIds: text.clipIds, t5Ids: text.t5Ids, pooled, t5: text.t5, direction: directions[0]! });
+  const { pooled, directions, direction2 } = await encodePooledAndDirections(job, request, tokens.tokenizers.clip, tokens.clipIds);
+  if (hooks.onEncoded) {
+    const { t5 } = await text();
+    hooks.onEncoded({ clipIds: tokens.clipIds, t5Ids: tokens.t5Ids, pooled, t5, direction: directions[0]! });
+  }
   cancel.check();
   const conditioning: WalkConditioning = {
     pooled,
@@ -153,7 +166,7 @@ export async function runJob(
   // plan (keyframes, second axis): frames per segment follow how far apart the states are.
   planned ??= layOut(walk, uniformColumns(request.strength, request.frames, directionLengths(directions)));
   const { columns, todo } = planned;
-  if (todo.length > 0) await renderWalkFrames(walk, text, todo, pooledOf, columns.length);
+  if (todo.length > 0) await renderWalkFrames(walk, await text(), todo, pooledOf, columns.length);
   return finish(walk, job, columns);
 }
 
