@@ -42,6 +42,7 @@ export const en = {
     fixFields: (n: number) => (n === 1 ? 'One field needs fixing before this can run.' : `${n} fields need fixing before this can run.`),
     copyLink: 'Copy link to these settings',
     linkCopied: 'Link copied. Opening it fills in this form; nothing starts by itself.',
+    waitingForModel: 'Reading the model first; the run starts as soon as it is read.',
     linkCopyFailed: 'Could not copy; the link is in the address bar.',
     sameStates: 'The two states read the same, so every frame would be the same picture: write two different states.',
     /** The keyframe timeline (issue 19): states the stream passes through between the 1st and the 2nd. */

@@ -65,6 +65,7 @@ export const ko: Messages = {
     fixFields: (n) => `실행하기 전에 ${n}개 항목을 고쳐야 합니다.`,
     copyLink: '이 설정의 링크 복사',
     linkCopied: '링크를 복사했습니다. 링크를 열면 이 양식이 채워지며, 저절로 시작하지 않습니다.',
+    waitingForModel: '먼저 모델을 읽는 중입니다. 다 읽으면 바로 생성을 시작합니다.',
     linkCopyFailed: '복사하지 못했습니다. 링크는 주소창에 있습니다.',
     sameStates: '두 상태가 같아서 모든 프레임이 같은 그림이 됩니다. 서로 다른 두 상태를 쓰세요.',
     keyframes: '첫 번째와 두 번째 상태 사이의 상태 (순서대로)',

@@ -14,7 +14,16 @@ export class AppState {
   readonly locale = Locale.fromPage();
   readonly settings = new Settings();
   readonly session = new Session(this.client);
-  readonly models = new Models(this.client, (manifest) => this.settings.applyModel(manifest));
+  readonly models = new Models(this.client, (manifest) => {
+    this.settings.applyModel(manifest);
+    // Generate was pressed before the model was read: the form is now checked against its limits.
+    if (this.#generateWhenRead) {
+      this.#generateWhenRead = false;
+      if (this.notice === this.locale.t.form.waitingForModel) this.notice = null;
+      this.generate();
+    }
+  });
+  #generateWhenRead = false;
 
   /** A short confirmation (link copied), announced politely. */
   notice = $state<string | null>(null);
@@ -56,6 +65,14 @@ export class AppState {
   /** Checks the form and, when it is valid, runs it. Returns false when a field needs fixing. */
   generate(): boolean {
     if (this.session.running) return true;
+    // Until the built-in model is read, the form knows neither its sizes nor its limits (and the worker would
+    // refuse a size the form let through): the run starts as soon as it is read.
+    const { choice, builtIn, builtInError } = this.models;
+    if (choice === 'builtin' && !builtIn && !builtInError) {
+      this.#generateWhenRead = true;
+      this.notice = this.locale.t.form.waitingForModel;
+      return true;
+    }
     const checked = this.settings.prepare();
     if (!checked.ok) return false;
     void this.session.run(this.models.activeSource, checked.job.request, checked.job.video).then(() => {

@@ -227,6 +227,26 @@ test('Korean input shows the notice in both languages; the UI speaks Korean', as
   await expect(page.getByTestId('generate')).toHaveText('Generate');
 });
 
+test('Generate pressed before the built-in model is read waits for it, then runs at its size', async ({ page }) => {
+  test.setTimeout(240_000);
+  // The model's manifest arrives late: the form still has the page's default 768 px, which this model refuses.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/models/world/manifest.json', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/?prompt=a%20tree&from=day&to=night&frames=3&steps=1&iterations=4');
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('notice')).toContainText('Reading the model first');
+  release();
+  await expect(page.getByTestId('video')).toBeVisible({ timeout: 200_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('notice')).toHaveCount(0);
+  await openAdvanced(page);
+  await expect(page.locator('#width')).toHaveValue('64');
+});
+
 test('a shared URL restores the form and starts nothing', async ({ page, context }) => {
   await openApp(
     page,
