@@ -7,10 +7,9 @@ import {
   columnsFromSteps,
   stateColumns,
   gridFrames,
-  segmentMiddles,
+  walkConditioning,
   framePooled,
   directionLengths,
-  type WalkConditioning,
 } from '../../workers/pipeline/walk-plan';
 import { DEFAULT_REQUEST } from '../../src/shared/request';
 
@@ -29,10 +28,9 @@ describe('walk plan', () => {
     expect(stateColumns(columns)).toEqual([0, 6]);
     const pooled = random(768, 1);
     const d = random(768, 2);
-    const c: WalkConditioning = { pooled, directions: [d], strength: 1.75, normalize: false };
-    const middles = segmentMiddles([d], 1.75);
+    const c = walkConditioning({ pooled, directions: [d], strength: 1.75, normalize: false });
     for (const frame of gridFrames(DEFAULT_REQUEST, columns)) {
-      const mine = framePooled(c, frame, middles);
+      const mine = framePooled(c, frame);
       const plain = shiftPooled(pooled, d, frame.column.scale);
       expect(Buffer.from(mine.buffer).equals(Buffer.from(plain.buffer))).toBe(true);
     }
@@ -66,8 +64,7 @@ describe('walk plan', () => {
     const places = [random(16, 4), random(16, 5), random(16, 6), random(16, 7)];
     const directions = places.slice(1).map((p, k) => Float32Array.from(p, (v, i) => v - places[k]![i]!));
     const s = 1.5;
-    const c: WalkConditioning = { pooled, directions, strength: s, normalize: false };
-    const middles = segmentMiddles(directions, s);
+    const c = walkConditioning({ pooled, directions, strength: s, normalize: false });
     const columns = uniformColumns(s, 10, directionLengths(directions));
     // The farthest pair, by brute force over the states' places.
     let best = [-1, 0, 0];
@@ -78,7 +75,7 @@ describe('walk plan', () => {
       }
     const [, i, j] = best as [number, number, number];
     for (const [k, column] of stateColumns(columns).entries()) {
-      const got = framePooled(c, { index: column, column: columns[column]!, row: 0, scale2: 0 }, middles);
+      const got = framePooled(c, { index: column, column: columns[column]!, row: 0, scale2: 0 });
       got.forEach((v, n) => expect(v).toBeCloseTo(pooled[n]! + 2 * s * (places[k]![n]! - (places[i]![n]! + places[j]![n]!) / 2), 4));
     }
   });
@@ -88,11 +85,10 @@ describe('walk plan', () => {
     const directions = [d, Float32Array.from(d, (v) => -v)];
     const pooled = random(8, 10);
     const s = 2;
-    const c: WalkConditioning = { pooled, directions, strength: s, normalize: false };
-    const middles = segmentMiddles(directions, s);
+    const c = walkConditioning({ pooled, directions, strength: s, normalize: false });
     const columns = uniformColumns(s, 9, directionLengths(directions));
     expect(stateColumns(columns)).toEqual([0, 4, 8]);
-    const at = (col: number) => framePooled(c, { index: col, column: columns[col]!, row: 0, scale2: 0 }, middles);
+    const at = (col: number) => framePooled(c, { index: col, column: columns[col]!, row: 0, scale2: 0 });
     at(0).forEach((v, n) => expect(v).toBeCloseTo(pooled[n]! - s * d[n]!, 5));
     at(4).forEach((v, n) => expect(v).toBeCloseTo(pooled[n]! + s * d[n]!, 5));
     at(8).forEach((v, n) => expect(v).toBeCloseTo(pooled[n]! - s * d[n]!, 5));
@@ -119,19 +115,18 @@ describe('walk plan', () => {
       [8, 2, 1],
     ]);
     const pooled = new Float32Array([0, 0]);
-    const c: WalkConditioning = {
+    const c = walkConditioning({
       pooled,
       directions: [new Float32Array([1, 0])],
       direction2: new Float32Array([0, 1]),
       strength: 2,
       normalize: true,
-    };
-    const middles = segmentMiddles(c.directions, 2);
+    });
     // a = -2, b = -1: divided by |a| + |b| = 3.
-    expect(Array.from(framePooled(c, grid[0]!, middles))).toEqual([Math.fround(-2 / 3), Math.fround(-1 / 3)]);
+    expect(Array.from(framePooled(c, grid[0]!))).toEqual([Math.fround(-2 / 3), Math.fround(-1 / 3)]);
     // The middle frame (a = b = 0) is not shifted (upstream would divide by zero).
-    expect(Array.from(framePooled(c, grid[4]!, middles))).toEqual([0, 0]);
-    expect(Array.from(framePooled({ ...c, normalize: false }, grid[0]!, middles))).toEqual([-2, -1]);
+    expect(Array.from(framePooled(c, grid[4]!))).toEqual([0, 0]);
+    expect(Array.from(framePooled({ ...c, normalize: false }, grid[0]!))).toEqual([-2, -1]);
   });
 
   it('keeps columns from explicit places on reduced fractions, so equal places give equal scales', () => {

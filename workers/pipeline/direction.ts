@@ -20,7 +20,7 @@ export interface PooledText {
 }
 
 /** The pairs of states whose directions a request needs: each segment's, then the second axis's. */
-export function directionPairs(request: RenderRequest): [from: string, to: string][] {
+function directionPairs(request: RenderRequest): [from: string, to: string][] {
   const states = timelineStates(request);
   const pairs = states.slice(1).map((to, k): [string, string] => [states[k]!, to]);
   if (request.axis2) pairs.push([request.axis2.state1, request.axis2.state2]);

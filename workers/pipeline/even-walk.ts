@@ -15,7 +15,7 @@ import { pixelDistance, latentDistance, coefficientOfVariation, placeEvenly, typ
 import type { WalkRender } from './run';
 
 /** Placement passes after the uniform one. */
-export const EVEN_PASSES = 2;
+const EVEN_PASSES = 2;
 /** Places per uniform step a frame may be put at (fractions with this many times the uniform denominator). */
 const PLACES_PER_STEP = 64;
 
@@ -106,26 +106,15 @@ export async function evenSpacing(
 
   /** Frames placed at even steps of the change measured over every frame rendered so far. */
   function placed(): WalkColumn[] {
-    const samples: SegmentSample[][] = grids.map(() => []);
-    const rgbaOf: Uint8ClampedArray[][] = grids.map(() => []);
-    const points = [...seen.values()].map(({ column, rgba }) => ({ column, rgba }));
-    for (const { column, rgba } of points) {
-      const at = (column.num / column.den) * grids[column.segment]!;
-      samples[column.segment]!.push({ at, step: 0 });
-      rgbaOf[column.segment]!.push(rgba);
+    const bySegment: { at: number; rgba: Uint8ClampedArray }[][] = grids.map(() => []);
+    for (const { column, rgba } of seen.values()) {
+      bySegment[column.segment]!.push({ at: (column.num / column.den) * grids[column.segment]!, rgba });
       // A state between two segments ends one and starts the next.
-      if (column.num === column.den && column.segment + 1 < grids.length) {
-        samples[column.segment + 1]!.push({ at: 0, step: 0 });
-        rgbaOf[column.segment + 1]!.push(rgba);
-      }
+      if (column.num === column.den && column.segment + 1 < grids.length) bySegment[column.segment + 1]!.push({ at: 0, rgba });
     }
-    const sorted = samples.map((list, k) => {
-      const order = list.map((_, i) => i).sort((a, b) => list[a]!.at - list[b]!.at);
-      return order.map((i, n) => ({
-        at: list[i]!.at,
-        step: n === 0 ? 0 : pixelDistance(rgbaOf[k]![order[n - 1]!]!, rgbaOf[k]![i]!),
-      }));
-    });
+    const sorted: SegmentSample[][] = bySegment.map((list) =>
+      list.sort((a, b) => a.at - b.at).map(({ at, rgba }, n) => ({ at, step: n === 0 ? 0 : pixelDistance(list[n - 1]!.rgba, rgba) })),
+    );
     const places = placeEvenly(sorted, grids, frames);
     return columnsFromSteps(
       strength,

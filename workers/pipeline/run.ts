@@ -22,11 +22,10 @@ import {
   gridFrames,
   framePlace,
   stateColumns,
-  segmentMiddles,
+  walkConditioning,
   framePooled,
   directionLengths,
   type WalkColumn,
-  type WalkConditioning,
   type WalkFrame,
 } from './walk-plan';
 import { evenSpacing } from './even-walk';
@@ -71,7 +70,10 @@ export class WalkRender {
 
   key(frame: Pick<WalkFrame, 'column' | 'scale2'>): string {
     const { bundle } = this.job;
-    return walkFrameKey({ bundleVersion: bundle.manifest.version, backend: bundle.backend, request: this.request, scale: frame.column.scale }, frame);
+    return walkFrameKey(
+      { bundleVersion: bundle.manifest.version, backend: bundle.backend, request: this.request, scale: frame.column.scale },
+      frame,
+    );
   }
 
   cached(frame: Pick<WalkFrame, 'column' | 'scale2'>): Uint8ClampedArray<ArrayBuffer> | undefined {
@@ -93,7 +95,16 @@ export class WalkRender {
     const place = framePlace(frame, columns);
     const count = columns * (request.axis2?.frames ?? 1);
     this.frames[frame.index] = { index: frame.index, scale: frame.column.scale, cached, rgba, place };
-    this.job.emit({ type: 'frame', index: frame.index, count, scale: frame.column.scale, width: request.width, height: request.height, rgba: rgba.slice(), place });
+    this.job.emit({
+      type: 'frame',
+      index: frame.index,
+      count,
+      scale: frame.column.scale,
+      width: request.width,
+      height: request.height,
+      rgba: rgba.slice(),
+      place,
+    });
   }
 
   toRgba(image: Float32Array): Uint8ClampedArray<ArrayBuffer> {
@@ -148,15 +159,14 @@ export async function runJob(
     hooks.onEncoded({ clipIds: tokens.clipIds, t5Ids: tokens.t5Ids, pooled, t5, direction: directions[0]! });
   }
   cancel.check();
-  const conditioning: WalkConditioning = {
+  const conditioning = walkConditioning({
     pooled,
     directions,
     ...(direction2 ? { direction2 } : {}),
     strength: request.strength,
     normalize: request.axis2?.normalize ?? false,
-  };
-  const middles = segmentMiddles(directions, request.strength);
-  const pooledOf = (frame: WalkFrame) => framePooled(conditioning, frame, middles);
+  });
+  const pooledOf = (frame: WalkFrame) => framePooled(conditioning, frame);
 
   if (request.spacing === 'even') {
     const { columns, evenness } = await evenSpacing(walk, text, directionLengths(directions), pooledOf);
@@ -194,13 +204,19 @@ async function renderWalkFrames(
   job.emit({ type: 'stage', stage: 'denoise' });
   const tasks: FrameTask[] = todo.map((frame) => ({ index: frame.index, pooled: pooledOf(frame) }));
   const byIndex = new Map(todo.map((frame) => [frame.index, frame]));
-  await renderFrames(job, request, { t5: text.t5, textLength: text.t5Ids.length }, { tasks, expected: () => tasks.length }, (task, image) => {
-    job.hooks.onDecoded?.(task.index, image);
-    const frame = byIndex.get(task.index)!;
-    const rgba = walk.toRgba(image);
-    walk.remember(frame, rgba);
-    walk.deliver(frame, columns, rgba, false);
-  });
+  await renderFrames(
+    job,
+    request,
+    { t5: text.t5, textLength: text.t5Ids.length },
+    { tasks, expected: () => tasks.length },
+    (task, image) => {
+      job.hooks.onDecoded?.(task.index, image);
+      const frame = byIndex.get(task.index)!;
+      const rgba = walk.toRgba(image);
+      walk.remember(frame, rgba);
+      walk.deliver(frame, columns, rgba, false);
+    },
+  );
 }
 
 function finish(walk: WalkRender, job: Job, columns: readonly WalkColumn[], extra: Pick<WalkLayout, 'evenness'> = {}): JobOutput {

@@ -29,7 +29,7 @@ export interface WalkFrame {
 }
 
 /** A column at num/den along `segment`. */
-export function columnAt(strength: number, segment: number, num: number, den: number): WalkColumn {
+function columnAt(strength: number, segment: number, num: number, den: number): WalkColumn {
   return { segment, ...placeAlong(strength, num, den) };
 }
 
@@ -74,7 +74,10 @@ export function uniformColumns(strength: number, frames: number, lengths: readon
       scale,
       ...(index === 0 ? { state: 0 } : index === frames - 1 ? { state: 1 } : {}),
     }));
-  return columnsFromSteps(strength, allocateSteps(lengths, frames - 1).map((n) => Array.from({ length: n }, (_, i) => [i + 1, n] as const)));
+  return columnsFromSteps(
+    strength,
+    allocateSteps(lengths, frames - 1).map((n) => Array.from({ length: n }, (_, i) => [i + 1, n] as const)),
+  );
 }
 
 /**
@@ -141,21 +144,38 @@ export function segmentMiddles(directions: readonly Float32Array[], strength: nu
 
 /** What every frame's pooled vector is made from. */
 export interface WalkConditioning {
-  pooled: Float32Array;
   /** One direction per segment. */
   directions: Float32Array[];
+  /** Each segment's base, pooled + C_k (float32); for one segment the prompt's pooled vector itself. */
+  bases: Float32Array[];
   /** The second axis's direction. */
   direction2?: Float32Array;
-  strength: number;
   /** The original's normalize_scales: both scales divided by |a| + |b|. */
   normalize: boolean;
 }
 
+/** The conditioning of a walk: each segment's base is made once here, not per frame. */
+export function walkConditioning(c: {
+  pooled: Float32Array;
+  directions: Float32Array[];
+  direction2?: Float32Array;
+  strength: number;
+  normalize: boolean;
+}): WalkConditioning {
+  const f = Math.fround;
+  // One segment: the middle is not added at all, so the frames are the plain slider's bit for bit.
+  const bases =
+    c.directions.length === 1
+      ? [c.pooled]
+      : segmentMiddles(c.directions, c.strength).map((middle) => Float32Array.from(c.pooled, (v, i) => f(v + middle[i]!)));
+  return { directions: c.directions, bases, ...(c.direction2 ? { direction2: c.direction2 } : {}), normalize: c.normalize };
+}
+
 /**
- * pooled (+ C_k) + a·d_k (+ b·d2), in float32 in that order. With one segment and no second axis this is
- * `shiftPooledInto(out, pooled, d, a)` bit for bit (the middle is not added, not even as zeros).
+ * base_k + a·d_k (+ b·d2), in float32 in that order. With one segment and no second axis this is
+ * `shiftPooledInto(out, pooled, d, a)` bit for bit.
  */
-export function framePooled(c: WalkConditioning, frame: WalkFrame, middles: readonly Float32Array[], out = new Float32Array(c.pooled.length)): Float32Array {
+export function framePooled(c: WalkConditioning, frame: WalkFrame, out = new Float32Array(c.bases[0]!.length)): Float32Array {
   const f = Math.fround;
   let a = frame.column.scale;
   let b = frame.scale2;
@@ -165,11 +185,10 @@ export function framePooled(c: WalkConditioning, frame: WalkFrame, middles: read
     if (sum > 0) [a, b] = [a / sum, b / sum];
   }
   const d = c.directions[frame.column.segment]!;
-  const middle = c.directions.length > 1 ? middles[frame.column.segment] : undefined;
+  const base = c.bases[frame.column.segment]!;
   const [fa, fb] = [f(a), f(b)];
   for (let i = 0; i < out.length; i++) {
-    const base = middle ? f(c.pooled[i]! + middle[i]!) : c.pooled[i]!;
-    let v = f(base + f(d[i]! * fa));
+    let v = f(base[i]! + f(d[i]! * fa));
     if (c.direction2) v = f(v + f(c.direction2[i]! * fb));
     out[i] = v;
   }
