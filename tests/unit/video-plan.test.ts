@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { frameOrder, gridPath, holdPeriods, loopOrder, planVideo } from '../../workers/video/plan';
+import { gridPath, holdPeriods, loopOrder, planVideo } from '../../workers/video/plan';
+import type { LoopMode } from '../../src/shared/video-api';
 
 const base = { fps: 5, loop: 'forward' as const, holdFirstMs: 0, holdLastMs: 0 };
+/** The source frame of each sample of a one-row video of `count` frames. */
+const frameOrder = (count: number, loop: LoopMode) => planVideo(count, { ...base, loop }).samples.map((s) => s.frame);
 
-describe('frameOrder', () => {
+describe('the frame order of one row', () => {
   it('forward plays each frame once, in order', () => {
     expect(frameOrder(7, 'forward')).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });

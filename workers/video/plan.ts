@@ -76,18 +76,6 @@ export function loopOrder(walk: readonly number[], loop: LoopMode): number[] {
   return [...walk, ...walk.slice(1, -1).reverse()];
 }
 
-/**
- * The source frame of each sample. Forward: 0..n-1. Ping-pong: 0..n-1, n-2..1, so that looping back
- * to 0 continues the motion and neither end frame is shown twice in a row.
- */
-export function frameOrder(count: number, loop: LoopMode): number[] {
-  checkCount('frame count', count);
-  return loopOrder(
-    Array.from({ length: count }, (_, i) => i),
-    loop,
-  );
-}
-
 /** A hold in whole frame periods: `ms` rounded to the nearest period, never less than one. */
 export function holdPeriods(ms: number, fps: number): number {
   return Math.max(1, Math.round((ms * fps) / 1000));
